@@ -1,0 +1,85 @@
+import { getSystemErrorName } from 'node:util';
+
+/** A system error from the kernel, shaped like Node's own (`code`, `errno`, `syscall`). */
+export class PollError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly fd?: number;
+
+  constructor(syscall: string, errno: number, fd?: number, detail?: string) {
+    const code = errnoName(errno);
+    const where = fd === undefined ? syscall : `${syscall} (fd ${fd})`;
+    super(`${code}: ${detail ?? 'system error'}, ${where}`);
+    this.name = 'PollError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+    if (fd !== undefined) this.fd = fd;
+  }
+}
+
+function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-Math.abs(errno));
+  } catch {
+    return `Unknown system error ${errno}`;
+  }
+}
+
+interface NativeErrorShape {
+  errno: number;
+  syscall: string;
+  fd?: number;
+  message: string;
+}
+
+function isNativeError(e: unknown): e is NativeErrorShape {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as NativeErrorShape).errno === 'number' &&
+    typeof (e as NativeErrorShape).syscall === 'string'
+  );
+}
+
+/** Native backends throw `{ errno, syscall, fd, message }`; users get a PollError. */
+export function toPollError(e: unknown): unknown {
+  if (e instanceof PollError || !isNativeError(e)) return e;
+  const fd = typeof e.fd === 'number' && e.fd >= 0 ? e.fd : undefined;
+  return new PollError(e.syscall, e.errno, fd, e.message);
+}
+
+export type LibraryErrorCode =
+  | 'ERR_POLL_CLOSED'
+  | 'ERR_POLL_ALREADY_WATCHED'
+  | 'ERR_POLL_NOT_WATCHED'
+  | 'ERR_POLL_NOT_ONESHOT'
+  | 'ERR_POLL_UNSUPPORTED'
+  | 'ERR_POLL_NO_BACKEND';
+
+export function libraryError(code: LibraryErrorCode, message: string, options?: ErrorOptions): Error & { code: string } {
+  const err = new Error(message, options) as Error & { code: string };
+  err.code = code;
+  return err;
+}
+
+export function typeError(code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE', message: string): TypeError & { code: string } {
+  const err = new TypeError(message) as TypeError & { code: string };
+  err.code = code;
+  return err;
+}
+
+export function rangeError(message: string): RangeError & { code: string } {
+  const err = new RangeError(message) as RangeError & { code: string };
+  err.code = 'ERR_OUT_OF_RANGE';
+  return err;
+}
+
+/** Like Node's AbortError: `name` 'AbortError', `code` 'ABORT_ERR', the signal's reason as cause. */
+export function abortError(signal: AbortSignal): Error {
+  const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
+  err.name = 'AbortError';
+  err.code = 'ABORT_ERR';
+  return err;
+}

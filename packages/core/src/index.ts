@@ -1,0 +1,13 @@
+export { PollerBase } from './poller.js';
+export { PollError, toPollError } from './errors.js';
+export { selectBackend, backendPackageFor } from './select.js';
+export { Bits } from './types.js';
+export type {
+  Backend,
+  Interest,
+  NativePoller,
+  PollEvent,
+  PollerOptions,
+  SignalOptions,
+  Watch,
+} from './types.js';

@@ -1,0 +1,80 @@
+/** What to watch a descriptor for, and how events are delivered. */
+export interface Interest {
+  /** EPOLLIN / EVFILT_READ */
+  readable?: boolean;
+  /** EPOLLOUT / EVFILT_WRITE */
+  writable?: boolean;
+  /** EPOLLPRI (sysfs GPIO edges, TCP urgent data); throws where the backend cannot do it. */
+  priority?: boolean;
+  /** Edge-triggered (EPOLLET / EV_CLEAR); the default is level-triggered. */
+  edge?: boolean;
+  /** Disarm after one event until rearm() (EPOLLONESHOT / EV_DISPATCH). */
+  oneshot?: boolean;
+}
+
+export interface PollEvent {
+  fd: number;
+  readable: boolean;
+  writable: boolean;
+  priority: boolean;
+  /** Peer closed / EOF (EPOLLHUP, EPOLLRDHUP, EV_EOF). */
+  hangup: boolean;
+  /** EPOLLERR / EV_ERROR. */
+  error: boolean;
+}
+
+export interface PollerOptions {
+  /** Most events taken from the kernel per call, and so per JS dispatch. Default 1024. */
+  maxEvents?: number;
+}
+
+export interface Watch {
+  readonly fd: number;
+  modify(interest: Interest): void;
+  /** Oneshot watches only: arm again after an event. */
+  rearm(): void;
+  /** Idempotent. */
+  remove(): void;
+}
+
+export interface SignalOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * Bits shared by core and every native backend. The native side exports its own copy
+ * (`binding.bits`) and core refuses a backend whose values differ.
+ */
+export const Bits = {
+  READABLE: 1,
+  WRITABLE: 2,
+  PRIORITY: 4,
+  HANGUP: 8,
+  ERROR: 16,
+  EDGE: 32,
+  ONESHOT: 64,
+} as const;
+
+/** The native object a backend creates for one Poller. */
+export interface NativePoller {
+  readonly fd: number;
+  /** `token` comes back with every event of this registration (see Poller's dispatch). */
+  add(fd: number, mask: number, token: number): void;
+  modify(fd: number, mask: number, token: number): void;
+  remove(fd: number): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/**
+ * What a platform package hands to core. `create` fills `buffer` with `[fd, token, mask]`
+ * triples and calls `onBatch(count)` once per batch.
+ */
+export interface Backend {
+  readonly name: 'epoll' | 'kqueue';
+  /** Interest bits this backend can honour; anything else is rejected before the kernel is asked. */
+  readonly supported: number;
+  readonly bits: Readonly<Record<keyof typeof Bits, number>>;
+  create(buffer: Int32Array, onBatch: (count: number) => void): NativePoller;
+}

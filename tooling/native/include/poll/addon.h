@@ -1,0 +1,144 @@
+// The part of every native backend that faces JavaScript: core's bit set, errors in the shape
+// core turns into a PollError, the batch buffer shared with JS, and environment teardown.
+// A backend's own file keeps only what differs between kernels.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+namespace pollglue {
+
+// Must equal Bits in packages/core/src/types.ts; core checks `bits` when it loads a backend.
+enum Bit : int32_t {
+  kReadable = 1,
+  kWritable = 2,
+  kPriority = 4,
+  kHangup = 8,
+  kError = 16,
+  kEdge = 32,
+  kOneshot = 64,
+};
+
+// Each event is three int32s in the JS buffer: fd, token, mask.
+constexpr size_t kSlot = 3;
+
+inline Napi::Object BitsObject(Napi::Env env) {
+  Napi::Object bits = Napi::Object::New(env);
+  bits.Set("READABLE", static_cast<int32_t>(kReadable));
+  bits.Set("WRITABLE", static_cast<int32_t>(kWritable));
+  bits.Set("PRIORITY", static_cast<int32_t>(kPriority));
+  bits.Set("HANGUP", static_cast<int32_t>(kHangup));
+  bits.Set("ERROR", static_cast<int32_t>(kError));
+  bits.Set("EDGE", static_cast<int32_t>(kEdge));
+  bits.Set("ONESHOT", static_cast<int32_t>(kOneshot));
+  return bits;
+}
+
+// Thrown as { message, errno, syscall, fd }; core's toPollError gives it Node's shape and code.
+inline void ThrowErrno(Napi::Env env, int err, const char* syscall, int fd = -1) {
+  Napi::Error error = Napi::Error::New(env, std::strerror(err));
+  error.Set("errno", Napi::Number::New(env, err));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  if (fd >= 0) error.Set("fd", Napi::Number::New(env, fd));
+  error.ThrowAsJavaScriptException();
+}
+
+inline void ThrowType(Napi::Env env, const char* message) {
+  Napi::TypeError error = Napi::TypeError::New(env, message);
+  error.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
+  error.ThrowAsJavaScriptException();
+}
+
+// Core validates arguments first; this only keeps direct callers of the binding from crashing it.
+inline bool Int32Args(const Napi::CallbackInfo& info, size_t count, int32_t* out) {
+  for (size_t i = 0; i < count; i++) {
+    if (!info[i].IsNumber()) {
+      ThrowType(info.Env(), "poll: expected integer arguments");
+      return false;
+    }
+    out[i] = info[i].As<Napi::Number>().Int32Value();
+  }
+  if (out[0] < 0) {
+    ThrowErrno(info.Env(), EBADF, "poll", out[0]);
+    return false;
+  }
+  return true;
+}
+
+// The Int32Array and callback a Poller hands its backend: the backend writes a batch of
+// events into the array and calls JS once for the whole batch.
+class BatchSink {
+ public:
+  bool Init(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        !info[1].IsFunction()) {
+      ThrowType(env, "poll: expected (Int32Array, function)");
+      return false;
+    }
+    Napi::Int32Array array = info[0].As<Napi::Int32Array>();
+    if (array.ElementLength() < kSlot) {
+      ThrowType(env, "poll: the event buffer must hold at least one event");
+      return false;
+    }
+    env_ = env;
+    data_ = array.Data();
+    capacity_ = array.ElementLength() / kSlot;
+    array_ = Napi::Persistent(array.As<Napi::Object>());
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    resource_ = Napi::Persistent(Napi::Object::New(env));
+    if (napi_async_init(env, resource_.Value(), Napi::String::New(env, "poll:Poller"), &context_) != napi_ok) {
+      context_ = nullptr;
+    }
+    return true;
+  }
+
+  size_t capacity() const { return capacity_; }
+
+  void Put(size_t index, int32_t fd, int32_t token, int32_t mask) {
+    int32_t* slot = data_ + index * kSlot;
+    slot[0] = fd;
+    slot[1] = token;
+    slot[2] = mask;
+  }
+
+  // From a libuv callback: one JS call for `count` events. The dispatcher in core catches the
+  // user's exceptions; anything else that escapes is reported like any uncaught exception.
+  void Deliver(size_t count) {
+    Napi::HandleScope scope(env_);
+    napi_value argv[1] = {Napi::Number::New(env_, static_cast<double>(count))};
+    napi_value result;
+    napi_status status = napi_make_callback(env_, context_, resource_.Value(), callback_.Value(), 1, argv, &result);
+    if (status == napi_pending_exception) {
+      napi_value error;
+      if (napi_get_and_clear_last_exception(env_, &error) == napi_ok) napi_fatal_exception(env_, error);
+    }
+  }
+
+  void Reset() {
+    if (context_ != nullptr) {
+      napi_async_destroy(env_, context_);
+      context_ = nullptr;
+    }
+    data_ = nullptr;
+    capacity_ = 0;
+    callback_.Reset();
+    array_.Reset();
+    resource_.Reset();
+  }
+
+ private:
+  napi_env env_ = nullptr;
+  int32_t* data_ = nullptr;
+  size_t capacity_ = 0;
+  Napi::ObjectReference array_;
+  Napi::FunctionReference callback_;
+  Napi::ObjectReference resource_;
+  napi_async_context context_ = nullptr;
+};
+
+}  // namespace pollglue

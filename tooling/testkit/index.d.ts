@@ -1,0 +1,26 @@
+export interface FdFlags { cloexec: boolean }
+export interface PipeOptions { cloexec?: boolean; nonblock?: boolean }
+export interface DenyRule { syscall: 'epoll_create1' | 'epoll_create' | 'fcntl:F_SETFD'; errno: number }
+export declare const sys: {
+  pipe(options?: PipeOptions): [number, number];
+  socketpair(options?: PipeOptions & { type?: 'stream' | 'dgram' }): [number, number];
+  eventfd(initval?: number): number;
+  sendOob(fd: number): void;
+  fdFlags(fd: number): FdFlags;
+  setCloexec(fd: number, on: boolean): void;
+  denySyscalls(rules: DenyRule[]): void;
+  rawEpollCreate1(): number;
+  hasEpollCreate: boolean;
+};
+export declare const fixtures: string;
+export declare function childFds(): Promise<Set<number>>;
+export declare function fdTarget(fd: number, pid?: number | 'self'): string | null;
+export declare function write(fd: number, data?: string | Buffer): number;
+export declare function read(fd: number, size?: number): string | null;
+export declare function fill(fd: number): number;
+export declare function closeAll(...fds: Array<number | number[]>): void;
+export declare function runNode(
+  script: string,
+  args?: string[],
+  options?: { timeout?: number },
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; json: any }>;

@@ -1,0 +1,104 @@
+// Helpers for tests that need real descriptors and real child processes.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** The test-only native helpers (pipe2, socketpair, eventfd, MSG_OOB, seccomp). */
+export const sys = require('node-gyp-build')(here);
+
+export const fixtures = path.join(here, 'fixtures');
+
+/** Descriptor numbers open in a freshly spawned child, read from the child itself. */
+export function childFds() {
+  // sh opens nothing of its own for -c, so its table is exactly what it inherited; ls lists it.
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', 'exec 2>/dev/null; ls -1 /proc/$$/fd'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`fd listing child exited with ${code}`));
+      resolve(new Set(out.split('\n').filter(Boolean).map(Number)));
+    });
+  });
+}
+
+/** What /proc says descriptor `fd` of this process is ('anon_inode:[eventpoll]', 'pipe:[…]'), or null. */
+export function fdTarget(fd, pid = 'self') {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return null;
+  }
+}
+
+/** Writes `data` to a (non-blocking) descriptor. */
+export function write(fd, data = 'x') {
+  return fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+}
+
+/** Reads what is there now; '' when the descriptor would block, null at end of file. */
+export function read(fd, size = 65536) {
+  const buf = Buffer.alloc(size);
+  try {
+    const n = fs.readSync(fd, buf, 0, size, null);
+    return n === 0 ? null : buf.subarray(0, n).toString();
+  } catch (err) {
+    if (err.code === 'EAGAIN') return '';
+    throw err;
+  }
+}
+
+/** Fills a non-blocking pipe or socket until the kernel says EAGAIN; returns bytes written. */
+export function fill(fd) {
+  const chunk = Buffer.alloc(65536, 0x61);
+  let total = 0;
+  for (;;) {
+    try {
+      total += fs.writeSync(fd, chunk);
+    } catch (err) {
+      if (err.code === 'EAGAIN') return total;
+      throw err;
+    }
+  }
+}
+
+export function closeAll(...fds) {
+  for (const fd of fds.flat()) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already closed by the test
+    }
+  }
+}
+
+/**
+ * Runs a fixture script in its own Node process and returns what it printed as JSON on its
+ * last line. For tests that change the process irreversibly (seccomp) or need a clean exit.
+ */
+export function runNode(script, args = [], { timeout = 20000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      let json;
+      try {
+        json = JSON.parse(last);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, signal, stdout: out, stderr: err, json });
+    });
+  });
+}

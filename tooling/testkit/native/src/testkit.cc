@@ -1,0 +1,189 @@
+// Test-only syscalls Node does not expose: raw pipes and socketpairs with chosen flags,
+// eventfd, TCP urgent data, fd flags, and a seccomp filter that makes chosen syscalls fail
+// on the calling thread (to exercise @poll/linux's epoll_create fallback for real).
+#include <napi.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
+
+namespace {
+
+Napi::Value Fail(Napi::Env env, const char* syscall) {
+  int err = errno;
+  Napi::Error e = Napi::Error::New(env, std::string(syscall) + ": " + std::strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value Pair(Napi::Env env, int fds[2]) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, fds[0]);
+  out.Set(1u, fds[1]);
+  return out;
+}
+
+bool Flag(const Napi::CallbackInfo& info, size_t i, const char* key, bool fallback) {
+  if (!info[i].IsObject()) return fallback;
+  Napi::Value v = info[i].As<Napi::Object>().Get(key);
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
+}
+
+// pipe({ cloexec = true, nonblock = true }) -> [readFd, writeFd]
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int flags = (Flag(info, 0, "cloexec", true) ? O_CLOEXEC : 0) | (Flag(info, 0, "nonblock", true) ? O_NONBLOCK : 0);
+  int fds[2];
+  if (pipe2(fds, flags) < 0) return Fail(info.Env(), "pipe2");
+  return Pair(info.Env(), fds);
+}
+
+// socketpair({ cloexec = true, nonblock = true, type = 'stream' }) -> [a, b]
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  int type = SOCK_STREAM;
+  if (info[0].IsObject()) {
+    Napi::Value t = info[0].As<Napi::Object>().Get("type");
+    if (t.IsString() && t.As<Napi::String>().Utf8Value() == "dgram") type = SOCK_DGRAM;
+  }
+  if (Flag(info, 0, "cloexec", true)) type |= SOCK_CLOEXEC;
+  if (Flag(info, 0, "nonblock", true)) type |= SOCK_NONBLOCK;
+  int fds[2];
+  if (socketpair(AF_UNIX, type, 0, fds) < 0) return Fail(info.Env(), "socketpair");
+  return Pair(info.Env(), fds);
+}
+
+// One byte of TCP urgent data: the receiver sees EPOLLPRI.
+Napi::Value SendOob(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  char byte = '!';
+  if (send(fd, &byte, 1, MSG_OOB) != 1) return Fail(info.Env(), "send");
+  return info.Env().Undefined();
+}
+
+Napi::Value FdFlags(const Napi::CallbackInfo& info) {
+  int flags = fcntl(info[0].As<Napi::Number>().Int32Value(), F_GETFD);
+  if (flags < 0) return Fail(info.Env(), "fcntl");
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("cloexec", Napi::Boolean::New(info.Env(), (flags & FD_CLOEXEC) != 0));
+  return out;
+}
+
+Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0) return Fail(info.Env(), "fcntl");
+  flags = info[1].ToBoolean() ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
+  if (fcntl(fd, F_SETFD, flags) < 0) return Fail(info.Env(), "fcntl");
+  return info.Env().Undefined();
+}
+
+#ifdef __linux__
+Napi::Value EventFd(const Napi::CallbackInfo& info) {
+  unsigned int initval = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
+  int fd = eventfd(initval, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) return Fail(info.Env(), "eventfd");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+#if defined(__x86_64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
+#else
+constexpr uint32_t kAuditArch = 0;
+#endif
+
+// Syscall numbers by name on this architecture; -1 where the architecture lacks one
+// (aarch64 has no epoll_create: glibc implements it with epoll_create1).
+long SyscallNumber(const std::string& name) {
+  if (name == "epoll_create1") return SYS_epoll_create1;
+#ifdef SYS_epoll_create
+  if (name == "epoll_create") return SYS_epoll_create;
+#endif
+  if (name == "fcntl:F_SETFD") return SYS_fcntl;
+  return -1;
+}
+
+// denySyscalls([{ syscall: 'epoll_create1' | 'epoll_create' | 'fcntl:F_SETFD', errno }])
+// Installs a seccomp filter on the calling thread only (no TSYNC): the matching syscalls fail
+// with the given errno from then on. Irreversible: run it in a process made for the test.
+Napi::Value DenySyscalls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (kAuditArch == 0) {
+    Napi::Error::New(env, "denySyscalls: unsupported architecture").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array rules = info[0].As<Napi::Array>();
+  std::vector<sock_filter> prog;
+  prog.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+  prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0));
+  prog.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  for (uint32_t i = 0; i < rules.Length(); i++) {
+    Napi::Object rule = rules.Get(i).As<Napi::Object>();
+    std::string name = rule.Get("syscall").As<Napi::String>().Utf8Value();
+    uint32_t err = rule.Get("errno").As<Napi::Number>().Uint32Value();
+    long nr = SyscallNumber(name);
+    if (nr < 0) {
+      Napi::Error::New(env, "denySyscalls: no syscall " + name + " on this architecture").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    prog.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    if (name == "fcntl:F_SETFD") {
+      // nr == fcntl && (low word of) args[1] == F_SETFD
+      prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 3));
+      prog.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1])));
+      prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETFD, 0, 1));
+    } else {
+      prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
+    }
+    prog.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)));
+  }
+  prog.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return Fail(env, "prctl");
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0) return Fail(env, "seccomp");
+  return env.Undefined();
+}
+
+// epoll_create1(EPOLL_CLOEXEC) straight to the kernel: the fd, or -errno. Lets a test see
+// that its filter is in force.
+Napi::Value RawEpollCreate1(const Napi::CallbackInfo& info) {
+  long fd = syscall(SYS_epoll_create1, O_CLOEXEC);
+  if (fd >= 0) close(static_cast<int>(fd));
+  return Napi::Number::New(info.Env(), fd >= 0 ? static_cast<double>(fd) : -errno);
+}
+#endif
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair));
+  exports.Set("sendOob", Napi::Function::New(env, SendOob));
+  exports.Set("fdFlags", Napi::Function::New(env, FdFlags));
+  exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
+#ifdef __linux__
+  exports.Set("eventfd", Napi::Function::New(env, EventFd));
+  exports.Set("denySyscalls", Napi::Function::New(env, DenySyscalls));
+  exports.Set("rawEpollCreate1", Napi::Function::New(env, RawEpollCreate1));
+  exports.Set("hasEpollCreate", Napi::Boolean::New(env, SyscallNumber("epoll_create") >= 0));
+#endif
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(poll_testkit, Init)
