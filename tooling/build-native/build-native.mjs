@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// poll-build-native [nativeDir] [outDir]
+// Runs prebuildify (N-API, stripped) in nativeDir, writing outDir/prebuilds/<platform>-<arch>/.
+// Files are named node.napi.node so node-gyp-build loads them on every Node with N-API 8.
+// Builds offline: node-gyp gets the headers of the running Node (or POLL_NODEDIR /
+// npm_config_nodedir) instead of downloading the newest release's, which prebuildify asks for.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const nativeDir = path.resolve(process.argv[2] ?? 'native');
+const outDir = path.resolve(process.argv[3] ?? '.');
+
+function findNodedir() {
+  const candidates = [
+    process.env.POLL_NODEDIR,
+    process.env.npm_config_nodedir,
+    path.resolve(path.dirname(process.execPath), '..'),
+    '/usr',
+    '/usr/local',
+  ];
+  for (const dir of candidates) {
+    if (dir && existsSync(path.join(dir, 'include', 'node', 'node_api.h'))) return dir;
+  }
+  console.error(
+    'poll-build-native: no Node.js headers found (looked for include/node/node_api.h under ' +
+      candidates.filter(Boolean).join(', ') +
+      ').\nInstall them (Debian: apt-get install libnode-dev, or use an official Node.js build) ' +
+      'or set POLL_NODEDIR to a directory that has include/node/node_api.h.',
+  );
+  process.exit(1);
+}
+
+const nodedir = findNodedir();
+const bin = (name) => path.join(here, 'node_modules', '.bin', name);
+const result = spawnSync(
+  bin('prebuildify'),
+  ['--napi', '--strip', '--name', 'node.napi', '--target', `node@${process.versions.node}`, '--cwd', nativeDir, '--out', outDir],
+  {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      npm_config_nodedir: nodedir,
+      PREBUILD_NODE_GYP: bin('node-gyp'),
+      // node-gyp must not look for a newer Python or headers on the network.
+      npm_config_offline: 'true',
+    },
+  },
+);
+if (result.error) throw result.error;
+process.exit(result.status ?? 1);
