@@ -22,5 +22,5 @@ export declare function closeAll(...fds: Array<number | number[]>): void;
 export declare function runNode(
   script: string,
   args?: string[],
-  options?: { timeout?: number },
+  options?: { timeout?: number; execArgv?: string[] },
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; json: any }>;

@@ -82,9 +82,9 @@ export function closeAll(...fds) {
  * Runs a fixture script in its own Node process and returns what it printed as JSON on its
  * last line. For tests that change the process irreversibly (seccomp) or need a clean exit.
  */
-export function runNode(script, args = [], { timeout = 20000 } = {}) {
+export function runNode(script, args = [], { timeout = 20000, execArgv = [] } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout });
+    const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (c) => (out += c));

@@ -3,9 +3,11 @@ import { getSystemErrorName } from 'node:util';
 /** A system error from the kernel, shaped like Node's own (`code`, `errno`, `syscall`). */
 export class PollError extends Error {
   readonly code: string;
+  /** Negative, as in Node's own system errors (-9 for EBADF). */
   readonly errno: number;
   readonly syscall: string;
-  readonly fd?: number;
+  // `declare`: no own property at all when there is no descriptor to name.
+  declare readonly fd?: number;
 
   constructor(syscall: string, errno: number, fd?: number, detail?: string) {
     const code = errnoName(errno);
@@ -13,9 +15,9 @@ export class PollError extends Error {
     super(`${code}: ${detail ?? 'system error'}, ${where}`);
     this.name = 'PollError';
     this.code = code;
-    this.errno = errno;
+    this.errno = -Math.abs(errno);
     this.syscall = syscall;
-    if (fd !== undefined) this.fd = fd;
+    if (fd !== undefined) (this as { fd?: number }).fd = fd;
   }
 }
 

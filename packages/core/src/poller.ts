@@ -35,6 +35,8 @@ class Registration implements Watch {
   readonly token: number;
   mask: number;
   readonly onEvent: (event: PollEvent) => void;
+  /** once()/events(): told when the watch ends by any other hand (remove(fd), close()). */
+  onEnd: ((reason: Error) => void) | undefined = undefined;
   readonly #owner: Owner;
 
   constructor(owner: Owner, fd: number, token: number, mask: number, onEvent: (event: PollEvent) => void) {
@@ -88,9 +90,10 @@ export class PollerBase implements Disposable {
   #nextToken = 1;
   #wantRef = true;
   #nativeRef = false;
-  /** once()/events() consumers to fail when the poller closes. */
-  readonly #onClose = new Set<(err: Error) => void>();
+  #pinned = false;
   readonly #owner: Owner;
+  // Kept here because the native side holds it weakly while nothing is watched (see #syncRef).
+  readonly #onBatch = (count: number): void => this.#dispatch(count);
 
   constructor(backend: Backend, options?: PollerOptions) {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
@@ -102,7 +105,7 @@ export class PollerBase implements Disposable {
     this.#supported = backend.supported;
     this.#buffer = new Int32Array(maxEvents * TRIPLE);
     try {
-      this.#native = backend.create(this.#buffer, (count) => this.#dispatch(count));
+      this.#native = backend.create(this.#buffer, this.#onBatch);
     } catch (e) {
       throw toPollError(e);
     }
@@ -139,24 +142,11 @@ export class PollerBase implements Disposable {
   }
 
   add(fd: number, interest: Interest, onEvent: (event: PollEvent) => void): Watch {
-    const native = this.#open();
+    this.#open();
     validateFd(fd);
     const mask = this.#mask(interest);
     validateFunction(onEvent, 'onEvent');
-    if (this.#table.has(fd)) {
-      throw libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
-    }
-    const token = this.#nextToken;
-    this.#nextToken = token === MAX_TOKEN ? 1 : token + 1;
-    try {
-      native.add(fd, mask, token);
-    } catch (e) {
-      throw toPollError(e);
-    }
-    const reg = new Registration(this.#owner, fd, token, mask, onEvent);
-    this.#table.set(fd, reg);
-    this.#syncRef();
-    return reg;
+    return this.#register(fd, mask, onEvent);
   }
 
   modify(fd: number, interest: Interest): void {
@@ -178,12 +168,16 @@ export class PollerBase implements Disposable {
     return true;
   }
 
-  /** Resolves with the first event on `fd`, then stops watching it. */
+  /**
+   * Resolves with the first event on `fd`, then stops watching it. Rejects with AbortError on
+   * abort, ERR_POLL_CLOSED on close(), ERR_POLL_NOT_WATCHED if someone else removes the fd.
+   */
   once(fd: number, interest: Interest, options?: SignalOptions): Promise<PollEvent> {
     const signal = validateSignal(options);
     this.#open();
     validateFd(fd);
-    this.#mask(interest);
+    // oneshot: the kernel stops reporting after the first event even before remove() runs.
+    const mask = this.#mask(interest) | Bits.ONESHOT;
     if (signal?.aborted) return Promise.reject(abortError(signal));
 
     let resolve!: (event: PollEvent) => void;
@@ -192,25 +186,23 @@ export class PollerBase implements Disposable {
       resolve = res;
       reject = rej;
     });
-    const settle = (): void => {
-      watch.remove();
-      this.#onClose.delete(onClose);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const onClose = (err: Error): void => {
+    const reg = this.#register(fd, mask, (event) => {
       settle();
-      reject(err);
+      resolve(event);
+    });
+    const settle = (): void => {
+      reg.onEnd = undefined;
+      reg.remove();
+      signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = (): void => {
       settle();
       reject(abortError(signal!));
     };
-    // oneshot: the kernel stops reporting after the first event even before remove() runs.
-    const watch = this.add(fd, { ...interest, oneshot: true }, (event) => {
-      settle();
-      resolve(event);
-    });
-    this.#onClose.add(onClose);
+    reg.onEnd = (reason) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     return promise;
   }
@@ -225,23 +217,27 @@ export class PollerBase implements Disposable {
     const signal = validateSignal(options);
     this.#open();
     validateFd(fd);
-    this.#mask(interest);
-    const perPull = !interest.edge || interest.oneshot === true;
+    let mask = this.#mask(interest);
+    const perPull = !(mask & Bits.EDGE) || (mask & Bits.ONESHOT) !== 0;
+    if (perPull) mask |= Bits.ONESHOT;
 
     let pending: PollEvent | null = null;
     let waiter: { resolve: (r: IteratorResult<PollEvent>) => void; reject: (e: unknown) => void } | null = null;
     let failure: unknown = null;
     let finished = false;
     let armed = true;
-    let watch: Watch | null = null;
+    let reg: Registration | null = null;
 
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      watch?.remove();
-      this.#onClose.delete(fail);
+      if (reg !== null) {
+        reg.onEnd = undefined;
+        reg.remove();
+      }
       signal?.removeEventListener('abort', onAbort);
     };
+    // Like events.on(): events already received are still yielded, then the error, then done.
     const fail = (err: unknown): void => {
       if (finished) return;
       finish();
@@ -258,10 +254,8 @@ export class PollerBase implements Disposable {
       if (waiter !== null) {
         waiter.resolve({ value: event, done: false });
         waiter = null;
-      } else if (pending === null) {
-        pending = event;
       } else {
-        pending = mergeEvents(pending, event);
+        pending = pending === null ? event : mergeEvents(pending, event);
       }
     };
 
@@ -269,30 +263,32 @@ export class PollerBase implements Disposable {
       failure = abortError(signal);
       finished = true;
     } else {
-      watch = this.add(fd, { ...interest, oneshot: perPull }, onEvent);
-      this.#onClose.add(fail);
+      reg = this.#register(fd, mask, onEvent);
+      reg.onEnd = fail;
       signal?.addEventListener('abort', onAbort, { once: true });
     }
 
     const iterator: AsyncIterableIterator<PollEvent> = {
       next: (): Promise<IteratorResult<PollEvent>> => {
-        if (failure !== null) {
-          const err = failure;
-          failure = null;
-          return Promise.reject(err);
-        }
         if (pending !== null) {
           const value = pending;
           pending = null;
           return Promise.resolve({ value, done: false });
         }
+        if (failure !== null) {
+          const err = failure;
+          failure = null;
+          return Promise.reject(err);
+        }
         if (finished) return Promise.resolve({ value: undefined, done: true });
         if (waiter !== null) {
-          return Promise.reject(libraryError('ERR_POLL_UNSUPPORTED', 'events(): wait for the previous next() to settle before calling next() again'));
+          return Promise.reject(
+            libraryError('ERR_POLL_UNSUPPORTED', 'events(): wait for the previous next() to settle before calling next() again'),
+          );
         }
         if (!armed) {
           try {
-            watch!.rearm();
+            reg!.rearm();
           } catch (err) {
             finish();
             return Promise.reject(err);
@@ -306,6 +302,7 @@ export class PollerBase implements Disposable {
       return: (): Promise<IteratorResult<PollEvent>> => {
         finish();
         pending = null;
+        failure = null;
         if (waiter !== null) {
           waiter.resolve({ value: undefined, done: true });
           waiter = null;
@@ -342,11 +339,11 @@ export class PollerBase implements Disposable {
     const native = this.#native;
     if (native === null) return;
     this.#native = null;
+    const ended = [...this.#table.values()];
     this.#table.clear();
     native.close();
     const err = closedError();
-    for (const fail of [...this.#onClose]) fail(err);
-    this.#onClose.clear();
+    for (const reg of ended) reg.onEnd?.(err);
   }
 
   [Symbol.dispose](): void {
@@ -381,13 +378,30 @@ export class PollerBase implements Disposable {
     }
   }
 
+  #register(fd: number, mask: number, onEvent: (event: PollEvent) => void): Registration {
+    if (this.#table.has(fd)) {
+      throw libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
+    }
+    const token = this.#nextToken;
+    this.#nextToken = token === MAX_TOKEN ? 1 : token + 1;
+    try {
+      this.#native!.add(fd, mask, token);
+    } catch (e) {
+      throw toPollError(e);
+    }
+    const reg = new Registration(this.#owner, fd, token, mask, onEvent);
+    this.#table.set(fd, reg);
+    this.#syncRef();
+    return reg;
+  }
+
   #open(): NativePoller {
     if (this.#native === null) throw closedError();
     return this.#native;
   }
 
   #mask(interest: unknown): number {
-    const mask = interestToMask(interest, this.#supported);
+    const mask = interestToMask(interest);
     const unsupported = mask & ~this.#supported;
     if (unsupported !== 0) {
       const names = OPTION_NAMES.filter(([bit]) => unsupported & bit).map(([, name]) => name);
@@ -420,14 +434,26 @@ export class PollerBase implements Disposable {
     }
     this.#table.delete(reg.fd);
     this.#syncRef();
+    reg.onEnd?.(libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`));
   }
 
+  // While something is watched the native side holds this poller strongly (events must reach
+  // it even if the application dropped its reference) and, unless unref()'d, keeps the loop
+  // alive. While nothing is watched an abandoned poller can be collected and its fd closed.
   #syncRef(): void {
-    const want = this.#wantRef && this.#table.size > 0;
-    if (want === this.#nativeRef || this.#native === null) return;
-    this.#nativeRef = want;
-    if (want) this.#native.ref();
-    else this.#native.unref();
+    const native = this.#native;
+    if (native === null) return;
+    const watching = this.#table.size > 0;
+    if (watching !== this.#pinned) {
+      this.#pinned = watching;
+      native.pin(watching);
+    }
+    const want = this.#wantRef && watching;
+    if (want !== this.#nativeRef) {
+      this.#nativeRef = want;
+      if (want) native.ref();
+      else native.unref();
+    }
   }
 }
 

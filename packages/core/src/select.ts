@@ -46,7 +46,7 @@ export function selectBackend(require: Require, platform: string = process.platf
       { cause: err },
     );
   }
-  if (loaded?.backend === undefined || typeof loaded.backend.create !== 'function') {
+  if (loaded?.backend == null || typeof loaded.backend.create !== 'function') {
     throw new Error(`${specifier} does not export a poll backend; install versions of @poll packages that match`);
   }
   return loaded.backend;
@@ -56,5 +56,9 @@ function isMissing(err: unknown, pkg: string): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { code, message } = err as { code?: unknown; message?: unknown };
   // The package itself is missing, not one of its own dependencies.
-  return code === 'MODULE_NOT_FOUND' && typeof message === 'string' && message.includes(`'${pkg}`);
+  return (
+    code === 'MODULE_NOT_FOUND' &&
+    typeof message === 'string' &&
+    (message.includes(`'${pkg}'`) || message.includes(`'${pkg}/`))
+  );
 }

@@ -62,8 +62,11 @@ export interface NativePoller {
   add(fd: number, mask: number, token: number): void;
   modify(fd: number, mask: number, token: number): void;
   remove(fd: number): void;
+  /** Keep the event loop alive (uv_ref) or not. */
   ref(): void;
   unref(): void;
+  /** Hold the batch callback strongly (true) or weakly (false); starts weak. */
+  pin(on: boolean): void;
   close(): void;
 }
 

@@ -1,4 +1,4 @@
-import { Bits, type Interest } from './types.js';
+import { Bits } from './types.js';
 import { rangeError, typeError } from './errors.js';
 
 const MAX_FD = 2 ** 31 - 1;
@@ -25,7 +25,7 @@ export function validateFd(fd: unknown, name = 'fd'): asserts fd is number {
 }
 
 /** Interest to core's bit set; unknown keys and non-boolean values are errors, not ignored. */
-export function interestToMask(interest: unknown, supported: number): number {
+export function interestToMask(interest: unknown): number {
   if (typeof interest !== 'object' || interest === null || Array.isArray(interest)) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "interest" argument must be of type object. Received ${describe(interest)}`);
   }
@@ -44,8 +44,7 @@ export function interestToMask(interest: unknown, supported: number): number {
     }
     if (value) mask |= Bits[key.toUpperCase() as keyof typeof Bits];
   }
-  const { readable, writable, priority } = interest as Interest;
-  if (!readable && !writable && !priority) {
+  if ((mask & (Bits.READABLE | Bits.WRITABLE | Bits.PRIORITY)) === 0) {
     throw typeError('ERR_INVALID_ARG_VALUE', 'The "interest" argument must ask for at least one of readable, writable or priority');
   }
   return mask;

@@ -10,6 +10,7 @@ export type Call =
   | { op: 'remove'; fd: number }
   | { op: 'ref' }
   | { op: 'unref' }
+  | { op: 'pin'; on: boolean }
   | { op: 'close' };
 
 type Op = 'add' | 'modify' | 'remove';
@@ -43,6 +44,8 @@ export class FakeBackend implements Backend {
   readonly registered = new Map<number, { mask: number; token: number }>();
   /** Like a libuv handle: unref'd until core asks otherwise. */
   refed = false;
+  /** Like the native side: holds the batch callback weakly until core pins it. */
+  pinned = false;
   refCalls = 0;
   unrefCalls = 0;
   closed = false;
@@ -50,7 +53,7 @@ export class FakeBackend implements Backend {
   buffer: Int32Array | null = null;
   onBatch: ((count: number) => void) | null = null;
 
-  readonly #failNext = new Map<Op, { errno: number; fd?: number }>();
+  readonly #failNext = new Map<Op, { errno: number; fd?: number } | { value: unknown }>();
 
   constructor(options: FakeBackendOptions = {}) {
     this.name = options.name ?? 'epoll';
@@ -63,6 +66,12 @@ export class FakeBackend implements Backend {
   /** The next call of `op` throws a native-shaped error with this errno (and does nothing). */
   failNext(op: Op, errno: number, fd?: number): this {
     this.#failNext.set(op, { errno, fd });
+    return this;
+  }
+
+  /** The next call of `op` throws `value` as it is (not a native-shaped error). */
+  throwNext(op: Op, value: unknown): this {
+    this.#failNext.set(op, { value });
     return this;
   }
 
@@ -93,6 +102,7 @@ export class FakeBackend implements Backend {
       const f = this.#failNext.get(op);
       if (f === undefined) return;
       this.#failNext.delete(op);
+      if ('value' in f) throw f.value;
       const syscall = 'epoll_ctl';
       const err = Object.assign(new Error(`fake ${op} failed`), { errno: f.errno, syscall, fd: f.fd ?? fd });
       throw err;
@@ -142,6 +152,11 @@ export class FakeBackend implements Backend {
         fake.calls.push({ op: 'unref' });
         fake.unrefCalls++;
         fake.refed = false;
+      },
+      pin(on: boolean) {
+        assertOpen();
+        fake.calls.push({ op: 'pin', on });
+        fake.pinned = on;
       },
       close() {
         assertOpen();

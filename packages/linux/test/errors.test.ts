@@ -86,7 +86,7 @@ describe('bad input gets a typed error and changes nothing', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(PollError);
-    expect(caught).toMatchObject({ code: 'EBADF', errno: os.constants.errno.EBADF, syscall: 'epoll_ctl', fd: r });
+    expect(caught).toMatchObject({ code: 'EBADF', errno: -os.constants.errno.EBADF, syscall: 'epoll_ctl', fd: r });
     expect((caught as Error).message).toMatch(/EBADF.*epoll_ctl.*fd/);
     await canaryStillWorks();
   });

@@ -36,7 +36,7 @@ describe('creating the epoll descriptor when epoll_create1 is unavailable', () =
     const result = await createWith([{ syscall: 'epoll_create1', errno: EMFILE }]);
     expect(result.raw).toBe(-EMFILE);
     expect(result.created).toBe(false);
-    expect(result.error).toMatchObject({ name: 'PollError', code: 'EMFILE', errno: EMFILE, syscall: 'epoll_create1' });
+    expect(result.error).toMatchObject({ name: 'PollError', code: 'EMFILE', errno: -EMFILE, syscall: 'epoll_create1' });
     expect(result.leakedEpollFds).toBe(0);
   });
 

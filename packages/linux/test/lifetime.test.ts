@@ -29,6 +29,20 @@ describe('keeping the process alive', () => {
   });
 });
 
+describe('an abandoned poller', () => {
+  it('is garbage-collected and its descriptor closed when it watches nothing', async () => {
+    const run = await runNode(fixture, ['abandoned'], { execArgv: ['--expose-gc'] });
+    expect(run.code).toBe(0);
+    expect(lines(run.stdout)).toEqual([{ open: false }]);
+  });
+
+  it('is kept, and keeps delivering, while it watches something (negative control)', async () => {
+    const run = await runNode(fixture, ['abandoned', 'watching'], { execArgv: ['--expose-gc'] });
+    expect(run.code).toBe(0);
+    expect(lines(run.stdout)).toEqual([{ open: true }, { delivered: true }]);
+  });
+});
+
 describe('exceptions thrown by callbacks', () => {
   it('reach uncaughtException; the rest of the batch and later events still arrive', async () => {
     const run = await runNode(fixture, ['throws']);

@@ -82,6 +82,7 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
                            InstanceMethod<&Epoll::Remove>("remove"),
                            InstanceMethod<&Epoll::Ref>("ref"),
                            InstanceMethod<&Epoll::Unref>("unref"),
+                           InstanceMethod<&Epoll::Pin>("pin"),
                            InstanceMethod<&Epoll::Close>("close"),
                        });
   }
@@ -156,6 +157,8 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   void Unref(const Napi::CallbackInfo&) {
     if (watcher_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&watcher_->handle));
   }
+
+  void Pin(const Napi::CallbackInfo& info) { sink_.Pin(info[0].ToBoolean()); }
 
   void Close(const Napi::CallbackInfo&) { Shutdown(nullptr); }
 

@@ -89,7 +89,8 @@ class BatchSink {
     data_ = array.Data();
     capacity_ = array.ElementLength() / kSlot;
     array_ = Napi::Persistent(array.As<Napi::Object>());
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    // Weak until core pins it: an abandoned poller that watches nothing can be collected.
+    callback_ = Napi::Weak(info[1].As<Napi::Function>());
     resource_ = Napi::Persistent(Napi::Object::New(env));
     if (napi_async_init(env, resource_.Value(), Napi::String::New(env, "poll:Poller"), &context_) != napi_ok) {
       context_ = nullptr;
@@ -98,6 +99,16 @@ class BatchSink {
   }
 
   size_t capacity() const { return capacity_; }
+
+  void Pin(bool on) {
+    if (on == pinned_ || callback_.IsEmpty()) return;
+    pinned_ = on;
+    if (on) {
+      callback_.Ref();
+    } else {
+      callback_.Unref();
+    }
+  }
 
   void Put(size_t index, int32_t fd, int32_t token, int32_t mask) {
     int32_t* slot = data_ + index * kSlot;
@@ -110,9 +121,11 @@ class BatchSink {
   // user's exceptions; anything else that escapes is reported like any uncaught exception.
   void Deliver(size_t count) {
     Napi::HandleScope scope(env_);
+    Napi::Function callback = callback_.Value();
+    if (callback.IsEmpty()) return;  // collected: nothing is watched, so nothing is lost
     napi_value argv[1] = {Napi::Number::New(env_, static_cast<double>(count))};
     napi_value result;
-    napi_status status = napi_make_callback(env_, context_, resource_.Value(), callback_.Value(), 1, argv, &result);
+    napi_status status = napi_make_callback(env_, context_, resource_.Value(), callback, 1, argv, &result);
     if (status == napi_pending_exception) {
       napi_value error;
       if (napi_get_and_clear_last_exception(env_, &error) == napi_ok) napi_fatal_exception(env_, error);
@@ -126,6 +139,7 @@ class BatchSink {
     }
     data_ = nullptr;
     capacity_ = 0;
+    pinned_ = false;
     callback_.Reset();
     array_.Reset();
     resource_.Reset();
@@ -135,6 +149,7 @@ class BatchSink {
   napi_env env_ = nullptr;
   int32_t* data_ = nullptr;
   size_t capacity_ = 0;
+  bool pinned_ = false;
   Napi::ObjectReference array_;
   Napi::FunctionReference callback_;
   Napi::ObjectReference resource_;
