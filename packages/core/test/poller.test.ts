@@ -1104,6 +1104,20 @@ describe('once()', () => {
   });
 });
 
+/** What each of `n` successive next() calls gave: a value, an error, or done. */
+async function outcomes(it: AsyncIterator<PollEvent>, n: number): Promise<Array<'error' | 'value' | 'done'>> {
+  const results: Array<'error' | 'value' | 'done'> = [];
+  for (let i = 0; i < n; i++) {
+    try {
+      const r = await it.next();
+      results.push(r.done ? 'done' : 'value');
+    } catch {
+      results.push('error');
+    }
+  }
+  return results;
+}
+
 describe('events()', () => {
   it('level interest is registered oneshot and rearmed only when next() follows a consumed event', async () => {
     const { fake, poller } = setup();
@@ -1268,15 +1282,7 @@ describe('events()', () => {
     const it = poller.events(3, { readable: true }, { signal: ac.signal });
     fake.fire([[3, R]]); // buffered: nobody is waiting in next()
     ac.abort();
-    const results: Array<'error' | 'value' | 'done'> = [];
-    for (let i = 0; i < 3; i++) {
-      try {
-        const r = await it.next();
-        results.push(r.done ? 'done' : 'value');
-      } catch {
-        results.push('error');
-      }
-    }
+    const results = await outcomes(it, 3);
     // Either the buffered event first and then the error, or the error and nothing after it.
     expect([
       ['value', 'error', 'done'],
@@ -1289,15 +1295,7 @@ describe('events()', () => {
     const it = poller.events(3, { readable: true });
     fake.fire([[3, R]]);
     poller.close();
-    const results: Array<'error' | 'value' | 'done'> = [];
-    for (let i = 0; i < 3; i++) {
-      try {
-        const r = await it.next();
-        results.push(r.done ? 'done' : 'value');
-      } catch {
-        results.push('error');
-      }
-    }
+    const results = await outcomes(it, 3);
     // Either the buffered event first and then the error, or the error and nothing after it.
     expect([
       ['value', 'error', 'done'],
