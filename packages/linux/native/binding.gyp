@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "poll_linux",
-      "sources": ["src/epoll.cc"],
+      "sources": ["src/addon.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node -p \"require('@poll/native-glue').include_dir\")"

@@ -1,0 +1,121 @@
+// epoll, as the Kernel of pollglue::PollerWrap (see tooling/native/include/poll/poller.h).
+#pragma once
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "poll/addon.h"
+#include "poll/loop.h"
+
+namespace polllinux {
+
+using namespace pollglue;
+
+class EpollKernel {
+ public:
+  static constexpr const char* kCtlSyscall = "epoll_ctl";
+  static constexpr int32_t kSupported = kReadable | kWritable | kPriority | kEdge | kOneshot;
+
+  // Close-on-exec from birth: a child spawned at any moment must not inherit the descriptor.
+  // Only a kernel (or seccomp policy) without epoll_create1 gets the two-step fallback, and a
+  // descriptor whose flag could not be set is closed rather than handed out half-made
+  // (https://github.com/golang/go/issues/22606 describes the leak that follows otherwise).
+  static int Create(const char** failed) {
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    if (fd >= 0) return fd;
+    if (errno != ENOSYS) {
+      *failed = "epoll_create1";
+      return -1;
+    }
+    fd = epoll_create(1);  // the size hint is ignored since Linux 2.6.8 but must be positive
+    if (fd < 0) {
+      *failed = "epoll_create";
+      return -1;
+    }
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+      int err = errno;
+      close(fd);
+      errno = err;
+      *failed = "fcntl";
+      return -1;
+    }
+    return fd;
+  }
+
+  EpollKernel(int fd, size_t capacity) : epfd_(fd), events_(capacity) {}
+
+  int fd() const { return epfd_; }
+  size_t capacity() const { return events_.size(); }
+
+  int Add(int fd, int32_t mask, int32_t token) { return Ctl(EPOLL_CTL_ADD, fd, mask, token); }
+  int Modify(int fd, int32_t mask, int32_t token) { return Ctl(EPOLL_CTL_MOD, fd, mask, token); }
+
+  int Remove(int fd) {
+    epoll_event unused{};  // Linux before 2.6.9 rejects a null event even for EPOLL_CTL_DEL
+    return epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, &unused) < 0 ? errno : 0;
+  }
+
+  int Wait(int timeout_ms) {
+    int n;
+    do {
+      n = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+    } while (n < 0 && errno == EINTR && timeout_ms == 0);
+    return n < 0 ? -errno : n;
+  }
+
+  size_t Translate(int n, BatchSink& sink) {
+    size_t count = 0;
+    for (int i = 0; i < n; i++) {
+      uint64_t data = events_[i].data.u64;
+      int32_t token = static_cast<int32_t>(data >> 32);
+      if (token == kWakeToken) continue;
+      sink.Put(count++, static_cast<int32_t>(data & 0xffffffffu), token, FromEpoll(events_[i].events));
+    }
+    return count;
+  }
+
+  void Close() {
+    close(epfd_);
+    epfd_ = -1;
+  }
+
+ private:
+  int Ctl(int op, int fd, int32_t mask, int32_t token) {
+    epoll_event ev{};
+    ev.events = ToEpoll(mask);
+    // The token rides along so core can drop events queued for a registration that has since
+    // been removed, even when the descriptor number has been reused.
+    ev.data.u64 = (static_cast<uint64_t>(static_cast<uint32_t>(token)) << 32) | static_cast<uint32_t>(fd);
+    return epoll_ctl(epfd_, op, fd, &ev) < 0 ? errno : 0;
+  }
+
+  static uint32_t ToEpoll(int32_t mask) {
+    uint32_t events = 0;
+    // EPOLLRDHUP reports a peer's shutdown(SHUT_WR) as hangup even while data is still buffered.
+    if (mask & kReadable) events |= EPOLLIN | EPOLLRDHUP;
+    if (mask & kWritable) events |= EPOLLOUT;
+    if (mask & kPriority) events |= EPOLLPRI;
+    if (mask & kEdge) events |= EPOLLET;
+    if (mask & kOneshot) events |= EPOLLONESHOT;
+    return events;
+  }
+
+  static int32_t FromEpoll(uint32_t events) {
+    int32_t mask = 0;
+    if (events & EPOLLIN) mask |= kReadable;
+    if (events & EPOLLOUT) mask |= kWritable;
+    if (events & EPOLLPRI) mask |= kPriority;
+    if (events & (EPOLLHUP | EPOLLRDHUP)) mask |= kHangup;
+    if (events & EPOLLERR) mask |= kError;
+    return mask;
+  }
+
+  int epfd_;
+  std::vector<epoll_event> events_;
+};
+
+}  // namespace polllinux

@@ -1,0 +1,241 @@
+// How a kernel poller joins a Node environment's libuv loop. Two ways, one interface:
+//
+//   UvPollLoop  the poller descriptor is itself pollable (epoll): one uv_poll_t on it, drained
+//               without blocking when libuv reports it readable. No thread.
+//   ThreadLoop  a waiter thread blocks in the kernel and hands each batch to the loop through a
+//               uv_async_t, then waits until the batch has been dispatched before waiting again,
+//               so a level-triggered event is not reported twice. For kqueue, whose descriptor
+//               nested in libuv's own kqueue is reported readable whether or not events are
+//               pending on macOS (https://github.com/libuv/libuv/issues/883).
+//
+// Both call back into their Owner: `Kernel& kernel()`, `void Dispatch(int n)` (translate and
+// deliver `n` raw events) and `bool open()`.
+#pragma once
+
+#include <uv.h>
+#include <napi.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace pollglue {
+
+// Token 0 is never handed out by core: the ThreadLoop registers its wake-up pipe with it and
+// kernels drop its events.
+constexpr int32_t kWakeToken = 0;
+
+// After a full batch, look again at most this many times before yielding to the loop, so a
+// flood of ready descriptors cannot starve libuv's other handles.
+constexpr int kRoundsPerWakeup = 4;
+
+// The libuv handle outlives its owner until libuv has finished closing it; if the environment
+// is going away, the cleanup hook is released only then.
+template <class Handle>
+struct Closing {
+  Handle handle;
+  napi_async_cleanup_hook_handle teardown = nullptr;
+
+  static void Release(uv_handle_t* h) {
+    auto* self = reinterpret_cast<Closing*>(h);
+    if (self->teardown != nullptr) napi_remove_async_cleanup_hook(self->teardown);
+    delete self;
+  }
+};
+
+template <class Owner>
+class UvPollLoop {
+ public:
+  // 0 or a libuv error.
+  int Start(napi_env env, Owner* owner) {
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);  // this environment's loop, never uv_default_loop()
+    auto* poll = new Closing<uv_poll_t>();
+    int err = uv_poll_init(loop, &poll->handle, owner->kernel().fd());
+    if (err != 0) {
+      delete poll;
+      return err;
+    }
+    poll->handle.data = owner;
+    err = uv_poll_start(&poll->handle, UV_READABLE, OnReadable);
+    if (err != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&poll->handle), Closing<uv_poll_t>::Release);
+      return err;
+    }
+    uv_unref(reinterpret_cast<uv_handle_t*>(&poll->handle));
+    poll_ = poll;
+    return 0;
+  }
+
+  void Ref() { uv_ref(reinterpret_cast<uv_handle_t*>(&poll_->handle)); }
+  void Unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&poll_->handle)); }
+
+  // Before the kernel descriptor is closed: uv_close takes it out of libuv's own epoll set.
+  void Stop(napi_async_cleanup_hook_handle teardown) {
+    poll_->handle.data = nullptr;
+    poll_->teardown = teardown;
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_->handle), Closing<uv_poll_t>::Release);
+    poll_ = nullptr;
+  }
+
+ private:
+  static void OnReadable(uv_poll_t* handle, int /*status*/, int /*events*/) {
+    auto* owner = static_cast<Owner*>(handle->data);
+    for (int round = 0; owner != nullptr && round < kRoundsPerWakeup && owner->open(); round++) {
+      int n = owner->kernel().Wait(0);
+      if (n <= 0) return;
+      owner->Dispatch(n);  // may close the poller
+      if (static_cast<size_t>(n) < owner->kernel().capacity()) return;
+    }
+  }
+
+  Closing<uv_poll_t>* poll_ = nullptr;
+};
+
+template <class Owner>
+class ThreadLoop {
+ public:
+  ThreadLoop() {
+    uv_mutex_init(&mutex_);
+    uv_cond_init(&cond_);
+  }
+
+  ~ThreadLoop() {
+    uv_cond_destroy(&cond_);
+    uv_mutex_destroy(&mutex_);
+  }
+
+  // 0 or a negative errno / libuv error.
+  int Start(napi_env env, Owner* owner) {
+    owner_ = owner;
+    if (!MakeWakePipe()) return -errno;
+    if (int err = owner->kernel().Add(wake_[0], 1 /* readable */, kWakeToken); err != 0) {
+      CloseWakePipe();
+      return -err;
+    }
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    auto* async = new Closing<uv_async_t>();
+    int err = uv_async_init(loop, &async->handle, OnBatch);
+    if (err != 0) {
+      delete async;
+      CloseWakePipe();
+      return err;
+    }
+    async->handle.data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&async->handle));
+    async_ = async;
+    err = uv_thread_create(&thread_, Run, this);
+    if (err != 0) {
+      Stop(nullptr, /*joined=*/true);
+      return err;
+    }
+    return 0;
+  }
+
+  void Ref() { uv_ref(reinterpret_cast<uv_handle_t*>(&async_->handle)); }
+  void Unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&async_->handle)); }
+
+  // Ends the waiter thread (it is waiting either in the kernel, woken by the pipe, or for a
+  // dispatch, woken by the condition) and joins it before the kernel descriptor is closed.
+  // Safe from inside a dispatch: the thread is then waiting on the condition.
+  void Stop(napi_async_cleanup_hook_handle teardown, bool joined = false) {
+    uv_mutex_lock(&mutex_);
+    stopping_ = true;
+    uv_cond_signal(&cond_);
+    uv_mutex_unlock(&mutex_);
+    if (!joined) {
+      char byte = 0;
+      ssize_t w;
+      do {
+        w = write(wake_[1], &byte, 1);
+      } while (w < 0 && errno == EINTR);
+      uv_thread_join(&thread_);
+    }
+    CloseWakePipe();
+    async_->handle.data = nullptr;
+    async_->teardown = teardown;
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_->handle), Closing<uv_async_t>::Release);
+    async_ = nullptr;
+  }
+
+ private:
+  static void Run(void* arg) {
+    auto* self = static_cast<ThreadLoop*>(arg);
+    for (;;) {
+      int n = self->owner_->kernel().Wait(-1);
+      uv_mutex_lock(&self->mutex_);
+      if (self->stopping_ || (n < 0 && n != -EINTR)) {
+        // A failing wait (only EBADF/EINVAL, i.e. a bug) ends the thread rather than spin.
+        uv_mutex_unlock(&self->mutex_);
+        return;
+      }
+      if (n <= 0) {
+        uv_mutex_unlock(&self->mutex_);
+        continue;
+      }
+      self->pending_ = n;
+      uv_mutex_unlock(&self->mutex_);
+      uv_async_send(&self->async_->handle);
+      uv_mutex_lock(&self->mutex_);
+      while (self->pending_ > 0 && !self->stopping_) uv_cond_wait(&self->cond_, &self->mutex_);
+      bool stop = self->stopping_;
+      uv_mutex_unlock(&self->mutex_);
+      if (stop) return;
+    }
+  }
+
+  // On the loop thread. The waiter is blocked until pending_ is cleared, so the raw events
+  // are ours to read.
+  static void OnBatch(uv_async_t* handle) {
+    auto* self = static_cast<ThreadLoop*>(handle->data);
+    if (self == nullptr) return;
+    uv_mutex_lock(&self->mutex_);
+    int n = self->pending_;
+    uv_mutex_unlock(&self->mutex_);
+    if (n <= 0) return;
+    Owner* owner = self->owner_;
+    owner->Dispatch(n);  // may close the poller, which joins the thread
+    if (!owner->open()) return;
+    uv_mutex_lock(&self->mutex_);
+    self->pending_ = 0;
+    uv_cond_signal(&self->cond_);
+    uv_mutex_unlock(&self->mutex_);
+  }
+
+  bool MakeWakePipe() {
+#if defined(__APPLE__)
+    // No pipe2 on macOS: set the flags at once, and never keep a half-made pipe.
+    if (pipe(wake_) < 0) return false;
+    for (int fd : wake_) {
+      if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+        int err = errno;
+        CloseWakePipe();
+        errno = err;
+        return false;
+      }
+    }
+    return true;
+#else
+    return pipe2(wake_, O_CLOEXEC | O_NONBLOCK) == 0;
+#endif
+  }
+
+  void CloseWakePipe() {
+    for (int& fd : wake_) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+  }
+
+  Owner* owner_ = nullptr;
+  Closing<uv_async_t>* async_ = nullptr;
+  uv_thread_t thread_{};
+  uv_mutex_t mutex_;
+  uv_cond_t cond_;
+  int wake_[2] = {-1, -1};
+  int pending_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace pollglue
