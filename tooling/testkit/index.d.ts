@@ -13,7 +13,9 @@ export declare const sys: {
   hasEpollCreate: boolean;
 };
 export declare const fixtures: string;
+export declare const fdprobe: string;
 export declare function childFds(): Promise<Set<number>>;
+export declare function isOpen(fd: number): boolean;
 export declare function fdTarget(fd: number, pid?: number | 'self'): string | null;
 export declare function write(fd: number, data?: string | Buffer): number;
 export declare function read(fd: number, size?: number): string | null;

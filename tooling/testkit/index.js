@@ -13,22 +13,39 @@ export const sys = require('node-gyp-build')(here);
 
 export const fixtures = path.join(here, 'fixtures');
 
-/** Descriptor numbers open in a freshly spawned child, read from the child itself. */
+/** Built beside the addon by the same node-gyp run (a plain executable, not a prebuild). */
+export const fdprobe = path.join(here, 'native', 'build', 'Release', 'fdprobe');
+
+/**
+ * Descriptor numbers open in a freshly spawned child, as the child itself sees them: fdprobe
+ * asks fcntl(F_GETFD) of every number before opening anything, so it works wherever there is
+ * no /proc. Any number it reports was inherited.
+ */
 export function childFds() {
-  // sh opens nothing of its own for -c, so its table is exactly what it inherited; ls lists it.
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', 'exec 2>/dev/null; ls -1 /proc/$$/fd'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(fdprobe, [], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`fd listing child exited with ${code}`));
+      if (code !== 0) return reject(new Error(`fdprobe exited with ${code}`));
       resolve(new Set(out.split('\n').filter(Boolean).map(Number)));
     });
   });
 }
 
-/** What /proc says descriptor `fd` of this process is ('anon_inode:[eventpoll]', 'pipe:[…]'), or null. */
+/** Whether `fd` is open in this process (fstat answers EBADF once it is closed). */
+export function isOpen(fd) {
+  try {
+    fs.fstatSync(fd);
+    return true;
+  } catch (err) {
+    if (err.code === 'EBADF') return false;
+    throw err;
+  }
+}
+
+/** Linux: what /proc says descriptor `fd` is ('anon_inode:[eventpoll]', 'pipe:[…]'), or null. */
 export function fdTarget(fd, pid = 'self') {
   try {
     return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);

@@ -1,11 +1,25 @@
 {
   "targets": [
     {
+      "target_name": "fdprobe",
+      "type": "executable",
+      "sources": ["src/fdprobe.c"]
+    },
+    {
       "target_name": "poll_testkit",
       "sources": ["src/testkit.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node -p \"require('@poll/native-glue').include_dir\")"
+      ],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["src/threaded.cc"],
+          "include_dirs": ["../../../packages/linux/native/src"]
+        }]
+      ]
     }
   ]
 }

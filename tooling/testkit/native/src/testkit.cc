@@ -21,6 +21,10 @@
 #include <sys/syscall.h>
 #endif
 
+#ifdef __linux__
+void RegisterThreadedEpoll(Napi::Env env, Napi::Object exports);
+#endif
+
 namespace {
 
 Napi::Value Fail(Napi::Env env, const char* syscall) {
@@ -45,11 +49,28 @@ bool Flag(const Napi::CallbackInfo& info, size_t i, const char* key, bool fallba
   return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
 }
 
+#if defined(__APPLE__)
+// Test descriptors are made in one step where the OS can; macOS has neither pipe2 nor
+// SOCK_CLOEXEC, and these are test-only descriptors in a test process, so fcntl will do there.
+bool SetFlags(int fds[2], bool cloexec, bool nonblock) {
+  for (int i = 0; i < 2; i++) {
+    if (cloexec && fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0) return false;
+    if (nonblock && fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK) < 0) return false;
+  }
+  return true;
+}
+#endif
+
 // pipe({ cloexec = true, nonblock = true }) -> [readFd, writeFd]
 Napi::Value Pipe(const Napi::CallbackInfo& info) {
-  int flags = (Flag(info, 0, "cloexec", true) ? O_CLOEXEC : 0) | (Flag(info, 0, "nonblock", true) ? O_NONBLOCK : 0);
+  bool cloexec = Flag(info, 0, "cloexec", true);
+  bool nonblock = Flag(info, 0, "nonblock", true);
   int fds[2];
-  if (pipe2(fds, flags) < 0) return Fail(info.Env(), "pipe2");
+#if defined(__APPLE__)
+  if (pipe(fds) < 0 || !SetFlags(fds, cloexec, nonblock)) return Fail(info.Env(), "pipe");
+#else
+  if (pipe2(fds, (cloexec ? O_CLOEXEC : 0) | (nonblock ? O_NONBLOCK : 0)) < 0) return Fail(info.Env(), "pipe2");
+#endif
   return Pair(info.Env(), fds);
 }
 
@@ -60,14 +81,22 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
     Napi::Value t = info[0].As<Napi::Object>().Get("type");
     if (t.IsString() && t.As<Napi::String>().Utf8Value() == "dgram") type = SOCK_DGRAM;
   }
-  if (Flag(info, 0, "cloexec", true)) type |= SOCK_CLOEXEC;
-  if (Flag(info, 0, "nonblock", true)) type |= SOCK_NONBLOCK;
+  bool cloexec = Flag(info, 0, "cloexec", true);
+  bool nonblock = Flag(info, 0, "nonblock", true);
   int fds[2];
+#if defined(__APPLE__)
+  if (socketpair(AF_UNIX, type, 0, fds) < 0 || !SetFlags(fds, cloexec, nonblock)) {
+    return Fail(info.Env(), "socketpair");
+  }
+#else
+  if (cloexec) type |= SOCK_CLOEXEC;
+  if (nonblock) type |= SOCK_NONBLOCK;
   if (socketpair(AF_UNIX, type, 0, fds) < 0) return Fail(info.Env(), "socketpair");
+#endif
   return Pair(info.Env(), fds);
 }
 
-// One byte of TCP urgent data: the receiver sees EPOLLPRI.
+// One byte of TCP urgent data: the receiver sees EPOLLPRI / EVFILT_EXCEPT NOTE_OOB.
 Napi::Value SendOob(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   char byte = '!';
@@ -180,6 +209,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("denySyscalls", Napi::Function::New(env, DenySyscalls));
   exports.Set("rawEpollCreate1", Napi::Function::New(env, RawEpollCreate1));
   exports.Set("hasEpollCreate", Napi::Boolean::New(env, SyscallNumber("epoll_create") >= 0));
+  RegisterThreadedEpoll(env, exports);
 #endif
   return exports;
 }
