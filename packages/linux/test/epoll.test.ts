@@ -1,0 +1,109 @@
+// What is particular to epoll and Linux; the behaviour every backend shares is in
+// @poll/behaviour and runs from @poll/poller's tests (and from threaded.test.ts here).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Poller } from '@poll/linux';
+import { childFds, closeAll, fdTarget, sys, write } from '@poll/testkit';
+
+const recorder = () => {
+  const events: Array<{ fd: number; readable: boolean; error: boolean }> = [];
+  let wake: (() => void) | null = null;
+  return {
+    events,
+    onEvent: (e: { fd: number; readable: boolean; error: boolean }) => {
+      events.push(e);
+      wake?.();
+    },
+    next: () => new Promise<void>((resolve) => (wake = resolve)),
+  };
+};
+
+describe('epoll specifics', () => {
+  const open: number[] = [];
+  const pollers: Poller[] = [];
+  const poller = (options?: { maxEvents?: number }) => {
+    const p = new Poller(options);
+    pollers.push(p);
+    return p;
+  };
+  afterEach(() => {
+    for (const p of pollers.splice(0)) p.close();
+    closeAll(open.splice(0));
+  });
+
+  it('the poller descriptor is an epoll instance, and no child has one at its number', async () => {
+    const p = poller();
+    expect(fdTarget(p.fd)).toBe('anon_inode:[eventpoll]');
+    const [r, w] = sys.pipe({ cloexec: false });
+    open.push(r, w);
+    const ino = fs.fstatSync(r).ino;
+    const fds = await childFds();
+    // Negative control by identity: the inheritable pipe is the very same pipe in the child.
+    expect(fds.has(r)).toBe(true);
+    expect(fdTarget(r)).toBe(`pipe:[${ino}]`);
+    expect(fds.has(p.fd)).toBe(false);
+  });
+
+  it('a regular file is refused with EPERM: epoll cannot watch it', () => {
+    const p = poller();
+    const file = path.join(os.tmpdir(), `poll-regular-${process.pid}`);
+    const fd = fs.openSync(file, 'w');
+    open.push(fd);
+    fs.unlinkSync(file);
+    expect(() => p.add(fd, { readable: true }, () => {})).toThrow(
+      expect.objectContaining({ name: 'PollError', code: 'EPERM', syscall: 'epoll_ctl', fd }),
+    );
+    expect(p.size).toBe(0);
+  });
+
+  it('eventfd: readable after a write', async () => {
+    const p = poller();
+    const efd = sys.eventfd(0);
+    open.push(efd);
+    const rec = recorder();
+    p.add(efd, { readable: true }, rec.onEvent);
+    const one = Buffer.alloc(8);
+    one.writeBigUInt64LE(1n);
+    fs.writeSync(efd, one);
+    await rec.next();
+    expect(rec.events[0]).toMatchObject({ fd: efd, readable: true });
+  });
+
+  it('a pipe writer whose reader is gone reports EPOLLERR as error', async () => {
+    const p = poller();
+    const [r, w] = sys.pipe();
+    open.push(w);
+    fs.closeSync(r);
+    const rec = recorder();
+    p.add(w, { writable: true }, rec.onEvent);
+    await rec.next();
+    expect(rec.events[0]).toMatchObject({ fd: w, error: true });
+  });
+
+  it('descriptors ready before the loop looks arrive in exactly one JS call per maxEvents', async () => {
+    for (const [maxEvents, calls] of [[1024, 1], [64, 4]] as const) {
+      const p = poller({ maxEvents });
+      let seen = 0;
+      let made = 0;
+      let inCall = false;
+      const onEvent = (): void => {
+        seen++;
+        if (!inCall) {
+          inCall = true;
+          made++;
+          queueMicrotask(() => (inCall = false));
+        }
+      };
+      for (let i = 0; i < 256; i++) {
+        const [r, w] = sys.pipe();
+        open.push(r, w);
+        p.add(r, { readable: true, edge: true }, onEvent);
+        write(w, 'x');
+      }
+      while (seen < 256) await new Promise((resolve) => setImmediate(resolve));
+      expect(made).toBe(calls);
+    }
+  });
+});

@@ -1,0 +1,24 @@
+// One behaviour suite for every backend. A package's test file calls behaviourSuite() with the
+// Poller it ships; what differs between kernels is asked of `target`, never assumed.
+import { describe } from 'vitest';
+import type { Target } from './target.js';
+import { inheritance } from './inheritance.js';
+import { modes } from './modes.js';
+import { badInput } from './errors.js';
+import { promises } from './promises.js';
+import { lifetime } from './lifetime.js';
+import { workers } from './workers.js';
+
+export type { Target } from './target.js';
+export { targetFor } from './target.js';
+
+export function behaviourSuite(target: Target): void {
+  describe(target.label, () => {
+    inheritance(target);
+    modes(target);
+    badInput(target);
+    promises(target);
+    lifetime(target);
+    workers(target);
+  });
+}

@@ -1,0 +1,202 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PollerBase } from '@poll/core';
+import { closeAll, fill, read, sys, write } from '@poll/testkit';
+import { canWatchPriority, recorder, settle, type Target } from './target.js';
+
+export function modes(target: Target): void {
+  describe('trigger modes and event kinds on real descriptors', () => {
+    const open: number[] = [];
+    const pollers: PollerBase[] = [];
+    const pipe = () => {
+      const fds = sys.pipe();
+      open.push(...fds);
+      return fds;
+    };
+    const poller = (options?: { maxEvents?: number }) => {
+      const p = new target.Poller(options);
+      pollers.push(p);
+      return p;
+    };
+    afterEach(() => {
+      for (const p of pollers.splice(0)) p.close();
+      closeAll(open.splice(0));
+    });
+
+    it('level-triggered: repeats while data is unread, stops once drained', async () => {
+      const p = poller();
+      const [r, w] = pipe();
+      const rec = recorder();
+      p.add(r, { readable: true }, rec.onEvent);
+      write(w, 'abc');
+      await rec.until(3); // the same unread data, reported again and again
+      expect(rec.events.every((e) => e.fd === r && e.readable && !e.writable && !e.hangup)).toBe(true);
+      expect(read(r)).toBe('abc');
+      const settled = await settle(rec);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(rec.events.length).toBe(settled);
+    });
+
+    it('edge-triggered: once per change, not while the data sits unread', async () => {
+      const p = poller();
+      const [r, w] = pipe();
+      const rec = recorder();
+      p.add(r, { readable: true, edge: true }, rec.onEvent);
+      write(w, 'a');
+      await rec.until(1);
+      expect(await settle(rec)).toBe(1);
+      write(w, 'b'); // a new change: one more event although 'a' is still unread
+      await rec.until(2);
+      expect(await settle(rec)).toBe(2);
+      expect(read(r)).toBe('ab');
+    });
+
+    it('oneshot: one event, then silent until rearm()', async () => {
+      const p = poller();
+      const [r, w] = pipe();
+      const rec = recorder();
+      const watch = p.add(r, { readable: true, oneshot: true }, rec.onEvent);
+      write(w, 'a');
+      await rec.until(1);
+      expect(await settle(rec)).toBe(1);
+      write(w, 'b');
+      expect(await settle(rec)).toBe(1);
+      watch.rearm(); // still readable, so the kernel reports it again
+      await rec.until(2);
+      expect(await settle(rec)).toBe(2);
+      expect(p.size).toBe(1);
+    });
+
+    it('writable: reported while there is room, not when the pipe is full, again once drained', async () => {
+      const p = poller();
+      const [r, w] = pipe();
+      const rec = recorder();
+      const watch = p.add(w, { writable: true }, rec.onEvent);
+      await rec.until(1);
+      expect(rec.events[0]).toMatchObject({ fd: w, writable: true, readable: false });
+      watch.remove();
+      fill(w);
+      const full = recorder();
+      p.add(w, { writable: true }, full.onEvent);
+      expect(await settle(full)).toBe(0);
+      while (read(r)) {
+        // drain
+      }
+      await full.until(1);
+      expect(full.events[0]!.writable).toBe(true);
+    });
+
+    it('modify() switches interest from readable to writable on the live registration', async () => {
+      const p = poller();
+      const [a, b] = sys.socketpair();
+      open.push(a, b);
+      const rec = recorder();
+      p.add(a, { readable: true }, rec.onEvent);
+      expect(await settle(rec)).toBe(0); // nothing to read yet
+      p.modify(a, { writable: true });
+      await rec.until(1);
+      expect(rec.events[0]).toMatchObject({ fd: a, writable: true, readable: false });
+    });
+
+    it('hangup: the read end reports hangup when the last writer closes', async () => {
+      const p = poller();
+      const [r, w] = pipe();
+      const rec = recorder();
+      p.add(r, { readable: true }, rec.onEvent);
+      fs.closeSync(w);
+      await rec.until(1);
+      expect(rec.events[0]).toMatchObject({ fd: r, hangup: true });
+    });
+
+    it('hangup: a socket reports the peer closing', async () => {
+      const p = poller();
+      const [a, b] = sys.socketpair();
+      open.push(a, b);
+      const rec = recorder();
+      p.add(a, { readable: true }, rec.onEvent);
+      fs.closeSync(b);
+      await rec.until(1);
+      expect(rec.events[0]).toMatchObject({ fd: a, readable: true, hangup: true });
+    });
+
+    it('the writing end of a pipe whose reader is gone reports error or hangup', async () => {
+      const p = poller();
+      const [r, w] = pipe();
+      fs.closeSync(r);
+      const rec = recorder();
+      p.add(w, { writable: true }, rec.onEvent);
+      await rec.until(1);
+      expect(rec.events[0]!.fd).toBe(w);
+      // epoll says EPOLLERR, kqueue says EV_EOF: both tell the writer to stop.
+      expect(rec.events[0]!.error || rec.events[0]!.hangup).toBe(true);
+    });
+
+    it('priority: TCP urgent data is reported as priority, or refused up front where unsupported', async () => {
+      const p = poller();
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+      const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+      await new Promise((resolve) => client.once('connect', resolve));
+      const peer = await accepted;
+      try {
+        // Take the receiving socket out of libuv's hands so only our poller reads it.
+        peer.pause();
+        const fd = (peer as unknown as { _handle: { fd: number } })._handle.fd;
+        const clientFd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+        if (!canWatchPriority(target)) {
+          expect(() => p.add(fd, { priority: true }, () => {})).toThrow(
+            expect.objectContaining({ code: 'ERR_POLL_UNSUPPORTED' }),
+          );
+          expect(p.size).toBe(0);
+          return;
+        }
+        const rec = recorder();
+        p.add(fd, { priority: true }, rec.onEvent);
+        expect(await settle(rec)).toBe(0);
+        sys.sendOob(clientFd);
+        await rec.until(1);
+        expect(rec.events[0]).toMatchObject({ fd, priority: true });
+        p.remove(fd);
+      } finally {
+        client.destroy();
+        peer.destroy();
+        server.close();
+      }
+    });
+
+    it('delivers many ready descriptors in few JS calls: one per kernel batch', async () => {
+      const count = 256;
+      for (const maxEvents of [1024, 64]) {
+        const p = poller({ maxEvents });
+        let seen = 0;
+        let calls = 0;
+        let inCall = false;
+        // Microtasks run after each call from the native side, so a new call starts wherever
+        // the previous callback's microtask has run.
+        const onEvent = (): void => {
+          seen++;
+          if (!inCall) {
+            inCall = true;
+            calls++;
+            queueMicrotask(() => (inCall = false));
+          }
+        };
+        const writers: number[] = [];
+        for (let i = 0; i < count; i++) {
+          const [r, w] = pipe();
+          p.add(r, { readable: true, edge: true }, onEvent);
+          writers.push(w);
+        }
+        for (const w of writers) write(w, 'x');
+        while (seen < count) await new Promise((resolve) => setTimeout(resolve, 1));
+        expect(seen).toBe(count);
+        // Never one call per event: at most as many calls as full batches, plus stragglers
+        // the kernel had not yet queued when the first batch was taken.
+        expect(calls).toBeGreaterThanOrEqual(Math.ceil(count / maxEvents));
+        expect(calls).toBeLessThanOrEqual(Math.ceil(count / maxEvents) + 2);
+      }
+    });
+  });
+}

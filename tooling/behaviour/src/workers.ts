@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { closeAll, isOpen, sys, write } from '@poll/testkit';
+import { recorder, type Target } from './target.js';
+
+const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'worker-poller.mjs');
+
+type Ready = { type: 'ready'; pollerFd: number; pipe: [number, number] };
+type Got = { type: 'event'; event: { fd: number; readable: boolean }; bytes: number };
+
+function nextMessage<T>(worker: Worker): Promise<T> {
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+export function workers(target: Target): void {
+  describe('worker threads', () => {
+    const start = () => new Worker(fixture, { workerData: { module: target.module } });
+
+    it("a poller in a worker delivers on the worker's own loop, and terminate() closes its descriptor", async () => {
+      const worker = start();
+      const ready = await nextMessage<Ready>(worker);
+      // Threads share the descriptor table: the worker's poller fd is visible from here.
+      expect(isOpen(ready.pollerFd)).toBe(true);
+      worker.postMessage('write');
+      const got = await nextMessage<Got>(worker);
+      expect(got).toMatchObject({ type: 'event', event: { fd: ready.pipe[0], readable: true }, bytes: 4 });
+
+      using main = new target.Poller();
+      expect(main.fd).not.toBe(ready.pollerFd);
+
+      await worker.terminate();
+      // The environment's cleanup closed the worker's poller; its pipes were the worker's own
+      // descriptors, not the poller's, and stay open.
+      expect(isOpen(ready.pollerFd)).toBe(false);
+      expect(isOpen(ready.pipe[0])).toBe(true);
+      closeAll(ready.pipe);
+    });
+
+    it('workers start, poll and terminate one after another without leaking or crashing', async () => {
+      for (let i = 0; i < 8; i++) {
+        const worker = start();
+        const ready = await nextMessage<Ready>(worker);
+        worker.postMessage('write');
+        await nextMessage<Got>(worker);
+        await worker.terminate();
+        expect(isOpen(ready.pollerFd)).toBe(false);
+        closeAll(ready.pipe);
+      }
+      // The main thread still polls.
+      using main = new target.Poller();
+      const rec = recorder();
+      const [r, w] = sys.pipe();
+      main.add(r, { readable: true }, rec.onEvent);
+      write(w, 'x');
+      await rec.until(1);
+      closeAll(r, w);
+    });
+
+    it('a worker terminated while its poller is busy delivering does not crash the process', async () => {
+      for (let i = 0; i < 4; i++) {
+        const worker = start();
+        const ready = await nextMessage<Ready>(worker);
+        worker.postMessage('flood');
+        expect(await nextMessage<{ type: string }>(worker)).toEqual({ type: 'flooding' });
+        await worker.terminate();
+        expect(isOpen(ready.pollerFd)).toBe(false);
+        closeAll(ready.pipe);
+      }
+    });
+  });
+}
