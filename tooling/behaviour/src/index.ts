@@ -13,7 +13,9 @@ export type { Target } from './target.js';
 export { targetFor } from './target.js';
 
 export function behaviourSuite(target: Target): void {
-  describe(target.label, () => {
+  // Child processes and workers start slowly on a loaded 2-core machine: a generous deadline
+  // for hangs, not a speed check.
+  describe(target.label, { timeout: 30_000 }, () => {
     inheritance(target);
     modes(target);
     badInput(target);
