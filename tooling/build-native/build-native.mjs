@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// poll-build-native [nativeDir] [outDir]
+// poll-build-native [nativeDir] [outDir] [--platforms=linux,darwin,...]
 // Runs prebuildify (N-API, stripped) in nativeDir, writing outDir/prebuilds/<platform>-<arch>/.
 // Files are named node.napi.node so node-gyp-build loads them on every Node with N-API 8.
 // Builds offline: node-gyp gets the headers of the running Node (or POLL_NODEDIR /
@@ -10,8 +10,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const nativeDir = path.resolve(process.argv[2] ?? 'native');
-const outDir = path.resolve(process.argv[3] ?? '.');
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const [nativeArg, outArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const nativeDir = path.resolve(nativeArg ?? 'native');
+const outDir = path.resolve(outArg ?? '.');
+
+// A backend for other kernels is not built here; say so instead of failing on missing headers.
+const platforms = flags.find((f) => f.startsWith('--platforms='))?.slice('--platforms='.length).split(',');
+if (platforms && !platforms.includes(process.platform)) {
+  console.log(`poll-build-native: ${path.relative(process.cwd(), nativeDir) || nativeDir} builds on ${platforms.join(', ')}; skipped on ${process.platform}`);
+  process.exit(0);
+}
 
 function findNodedir() {
   const candidates = [

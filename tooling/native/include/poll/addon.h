@@ -117,6 +117,10 @@ class BatchSink {
     slot[2] = mask;
   }
 
+  // A second kernel event for the descriptor already in slot `index` (kqueue reports each
+  // filter on its own).
+  void Merge(size_t index, int32_t mask) { data_[index * kSlot + 2] |= mask; }
+
   // From a libuv callback: one JS call for `count` events. The dispatcher in core catches the
   // user's exceptions; anything else that escapes is reported like any uncaught exception.
   void Deliver(size_t count) {

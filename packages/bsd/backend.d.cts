@@ -1,0 +1,2 @@
+import type { Backend } from '@poll/core';
+export declare const backend: Backend;

