@@ -36,6 +36,8 @@ const common = [
   '-fno-exceptions',
   '-DNAPI_VERSION=8',
   '-DNAPI_DISABLE_CPP_EXCEPTIONS',
+  // A worker being terminated cannot take a JS exception; node-addon-api must not abort then.
+  '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
   '-DNODE_ADDON_API_DISABLE_DEPRECATED',
   `-I${nodeInclude}`,
   `-I${addonApi}`,

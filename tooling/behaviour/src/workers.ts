@@ -2,10 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { closeAll, isOpen, sys, write } from '@poll/testkit';
+import { closeAll, isOpen, runNode, sys, write } from '@poll/testkit';
 import { recorder, type Target } from './target.js';
 
-const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'worker-poller.mjs');
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+const fixture = path.join(fixtures, 'worker-poller.mjs');
 
 type Ready = { type: 'ready'; pollerFd: number; pipe: [number, number] };
 type Got = { type: 'event'; event: { fd: number; readable: boolean }; bytes: number };
@@ -60,6 +61,21 @@ export function workers(target: Target): void {
       await rec.until(1);
       closeAll(r, w);
     });
+
+    it(
+      'hundreds of workers terminated mid-callback (closing and re-adding) never abort the process',
+      { timeout: 120_000 },
+      async () => {
+        // terminate() forbids JS in the worker while a callback may still be running: every
+        // native call made then must fail quietly, not abort (node-addon-api's
+        // NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS; without it about half of these runs abort).
+        const result = await runNode(path.join(fixtures, 'terminate-stress.mjs'), [target.module, '300'], {
+          timeout: 110_000,
+        });
+        expect(result.stderr).not.toContain('FATAL ERROR');
+        expect(result).toMatchObject({ code: 0, signal: null, json: { terminated: 300 } });
+      },
+    );
 
     it('a worker terminated while its poller is busy delivering does not crash the process', async () => {
       for (let i = 0; i < 4; i++) {
