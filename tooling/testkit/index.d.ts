@@ -7,6 +7,7 @@ export declare const sys: {
   eventfd(initval?: number): number;
   sendOob(fd: number): void;
   fdFlags(fd: number): FdFlags;
+  dup(fd: number): number;
   setCloexec(fd: number, on: boolean): void;
   denySyscalls(rules: DenyRule[]): void;
   rawEpollCreate1(): number;

@@ -13,6 +13,8 @@ import { interestToMask, validateFd, validateFunction, validateMaxEvents, valida
 
 const TRIPLE = 3;
 const MAX_TOKEN = 0x7fffffff;
+// Orphaned tokens remembered at most; the oldest are forgotten first.
+const MAX_ORPHANS = 4096;
 const OPTION_NAMES: Array<[number, string]> = [
   [Bits.PRIORITY, 'priority'],
   [Bits.EDGE, 'edge'],
@@ -35,6 +37,10 @@ class Registration implements Watch {
   readonly token: number;
   mask: number;
   readonly onEvent: (event: PollEvent) => void;
+  /** A oneshot watch that has fired and not been rearmed. */
+  disarmed = false;
+  /** Not in the kernel's set since a rebuild; rearm() adds it back. */
+  detached = false;
   /** once()/events(): told when the watch ends by any other hand (remove(fd), close()). */
   onEnd: ((reason: Error) => void) | undefined = undefined;
   readonly #owner: Owner;
@@ -84,9 +90,17 @@ export class PollerBase implements Disposable {
   readonly backend: 'epoll' | 'kqueue';
   #native: NativePoller | null;
   readonly #supported: number;
+  readonly #backendImpl: Backend;
   readonly #buffer: Int32Array;
   readonly #table = new Map<number, Registration>();
-  readonly #fd: number;
+  #fd: number;
+  /**
+   * Tokens of watches whose kernel registration could not be deleted because their fd was
+   * already closed. Usually the kernel dropped it with the fd; but when another descriptor for
+   * the same file is still open (a dup, a child process), epoll keeps reporting it and nothing
+   * can delete it: an event for one of these tokens makes the poller rebuild its set.
+   */
+  readonly #orphans = new Set<number>();
   #nextToken = 1;
   #wantRef = true;
   #nativeRef = false;
@@ -102,6 +116,7 @@ export class PollerBase implements Disposable {
     checkBackend(backend);
     const maxEvents = validateMaxEvents(options?.maxEvents);
     this.backend = backend.name;
+    this.#backendImpl = backend;
     this.#supported = backend.supported;
     this.#buffer = new Int32Array(maxEvents * TRIPLE);
     try {
@@ -353,12 +368,17 @@ export class PollerBase implements Disposable {
   #dispatch(count: number): void {
     const buffer = this.#buffer;
     const table = this.#table;
+    let ghost = -1;
     for (let i = 0; i < count * TRIPLE; i += TRIPLE) {
       const fd = buffer[i]!;
       const reg = table.get(fd);
       // Removed, or removed and added again since the kernel queued this event.
-      if (reg === undefined || reg.token !== buffer[i + 1]) continue;
+      if (reg === undefined || reg.token !== buffer[i + 1]) {
+        if (this.#orphans.has(buffer[i + 1]!)) ghost = fd;
+        continue;
+      }
       const mask = buffer[i + 2]!;
+      if (reg.mask & Bits.ONESHOT) reg.disarmed = true;
       const event: PollEvent = {
         fd,
         readable: (mask & Bits.READABLE) !== 0,
@@ -376,6 +396,49 @@ export class PollerBase implements Disposable {
       }
       if (this.#native === null) return;
     }
+    if (ghost !== -1) this.#rebuild(ghost);
+  }
+
+  /**
+   * A fresh kernel set holding exactly the current watches, replacing one that keeps a
+   * registration nobody can delete (see #orphans). The poller's fd changes.
+   */
+  #rebuild(ghostFd: number): void {
+    const old = this.#native!;
+    let fresh: NativePoller;
+    try {
+      fresh = this.#backendImpl.create(this.#buffer, this.#onBatch);
+    } catch (e) {
+      process.emitWarning(`poll: could not rebuild the ${this.backend} set: ${String(toPollError(e))}`, { code: 'POLL_REBUILD_FAILED' });
+      return;
+    }
+    const ended: Registration[] = [];
+    for (const reg of this.#table.values()) {
+      // A fired oneshot stays out until rearm() puts it back, as the kernel would keep it.
+      reg.detached = reg.disarmed;
+      if (reg.detached) continue;
+      try {
+        fresh.add(reg.fd, reg.mask, reg.token);
+      } catch {
+        ended.push(reg); // its fd was closed without remove()
+      }
+    }
+    for (const reg of ended) this.#table.delete(reg.fd);
+    this.#orphans.clear();
+    this.#native = fresh;
+    this.#fd = fresh.fd;
+    this.#pinned = false;
+    this.#nativeRef = false;
+    this.#syncRef();
+    old.close();
+    process.emitWarning(
+      `poll: fd ${ghostFd} was closed before remove() while another descriptor for the same file stayed open ` +
+        `(a dup, or a child process), so the kernel kept reporting it. The poller rebuilt its ${this.backend} set ` +
+        `(its fd is now ${fresh.fd}). Call remove() before closing a watched descriptor.`,
+      { code: 'POLL_REBUILT' },
+    );
+    const err = libraryError('ERR_POLL_NOT_WATCHED', 'the watched fd was closed without remove()');
+    for (const reg of ended) reg.onEnd?.(err);
   }
 
   #register(fd: number, mask: number, onEvent: (event: PollEvent) => void): Registration {
@@ -417,20 +480,27 @@ export class PollerBase implements Disposable {
 
   #modify(reg: Registration, mask: number): void {
     try {
-      this.#native!.modify(reg.fd, mask, reg.token);
+      if (reg.detached) this.#native!.add(reg.fd, mask, reg.token);
+      else this.#native!.modify(reg.fd, mask, reg.token);
     } catch (e) {
       throw toPollError(e);
     }
     reg.mask = mask;
+    reg.disarmed = false;
+    reg.detached = false;
   }
 
   #remove(reg: Registration): void {
-    try {
-      this.#native!.remove(reg.fd);
-    } catch (e) {
-      const err = toPollError(e);
-      // The kernel forgets a registration by itself when its descriptor is closed.
-      if (!(err instanceof PollError) || (err.code !== 'EBADF' && err.code !== 'ENOENT')) throw err;
+    if (!reg.detached) {
+      try {
+        this.#native!.remove(reg.fd);
+      } catch (e) {
+        const err = toPollError(e);
+        // The kernel forgets a registration by itself when its descriptor is closed.
+        if (!(err instanceof PollError) || (err.code !== 'EBADF' && err.code !== 'ENOENT')) throw err;
+        this.#orphans.add(reg.token);
+        if (this.#orphans.size > MAX_ORPHANS) this.#orphans.delete(this.#orphans.values().next().value!);
+      }
     }
     this.#table.delete(reg.fd);
     this.#syncRef();

@@ -82,6 +82,41 @@ describe('epoll specifics', () => {
     expect(rec.events[0]).toMatchObject({ fd: w, error: true });
   });
 
+  it('an fd closed before remove() while a dup keeps its file open: the poller rebuilds its set instead of spinning', async () => {
+    const p = poller();
+    const [r, w] = sys.pipe();
+    const [keptR, keptW] = sys.pipe();
+    open.push(w, keptR, keptW);
+    const kept = recorder();
+    p.add(keptR, { readable: true, edge: true }, kept.onEvent);
+    const ghost = recorder();
+    p.add(r, { readable: true }, ghost.onEvent);
+    const dup = sys.dup(r); // the same open file under another number
+    open.push(dup);
+    fs.closeSync(r); // epoll keeps the registration: it belongs to the file, not the number
+    expect(p.remove(r)).toBe(true); // EBADF from the kernel, but the watch is gone for us
+    const oldFd = p.fd;
+    expect(fs.readFileSync(`/proc/self/fdinfo/${oldFd}`, 'utf8')).toMatch(new RegExp(`tfd:\\s+${r}\\b`));
+
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    write(w, 'x'); // level-triggered and never read: reported on every loop turn until rebuilt
+    const warning = await warned;
+    expect(warning).toMatchObject({ code: 'POLL_REBUILT' });
+    expect(warning.message).toContain(`fd ${r} was closed before remove()`);
+
+    // A new epoll set without the ghost, with every live watch, and the old one closed.
+    expect(p.fd).not.toBe(oldFd);
+    expect(fdTarget(p.fd)).toBe('anon_inode:[eventpoll]');
+    const info = fs.readFileSync(`/proc/self/fdinfo/${p.fd}`, 'utf8');
+    expect(info).not.toMatch(new RegExp(`tfd:\\s+${r}\\b`));
+    expect(info).toMatch(new RegExp(`tfd:\\s+${keptR}\\b`));
+    expect(ghost.events).toEqual([]);
+    write(keptW, 'y');
+    await kept.next();
+    expect(kept.events[0]).toMatchObject({ fd: keptR, readable: true });
+    expect(sys.fdFlags(p.fd).cloexec).toBe(true);
+  });
+
   it('descriptors ready before the loop looks arrive in exactly one JS call per maxEvents', async () => {
     for (const [maxEvents, calls] of [[1024, 1], [64, 4]] as const) {
       const p = poller({ maxEvents });

@@ -104,6 +104,13 @@ Napi::Value SendOob(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// A second descriptor for the same open file, close-on-exec.
+Napi::Value Dup(const Napi::CallbackInfo& info) {
+  int fd = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Fail(info.Env(), "fcntl");
+  return Napi::Number::New(info.Env(), fd);
+}
+
 Napi::Value FdFlags(const Napi::CallbackInfo& info) {
   int flags = fcntl(info[0].As<Napi::Number>().Int32Value(), F_GETFD);
   if (flags < 0) return Fail(info.Env(), "fcntl");
@@ -203,6 +210,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketpair", Napi::Function::New(env, SocketPair));
   exports.Set("sendOob", Napi::Function::New(env, SendOob));
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags));
+  exports.Set("dup", Napi::Function::New(env, Dup));
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
 #ifdef __linux__
   exports.Set("eventfd", Napi::Function::New(env, EventFd));

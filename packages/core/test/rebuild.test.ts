@@ -1,0 +1,141 @@
+// When the kernel keeps reporting a watch that could not be deleted (its fd was closed first
+// while a dup kept the file open), the poller moves to a fresh kernel set.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Bits, PollerBase, type Backend, type NativePoller } from '../src/index.js';
+import { E } from './fake-backend.js';
+
+const { READABLE: R, ONESHOT } = Bits;
+
+/** A backend whose every native poller keeps its own set, as separate epoll instances do. */
+class Instances implements Backend {
+  readonly name = 'epoll' as const;
+  readonly supported = Object.values(Bits).reduce((a, b) => a | b, 0);
+  readonly bits = { ...Bits };
+  readonly natives: Array<{ fd: number; set: Map<number, { mask: number; token: number }>; closed: boolean; pinned: boolean; refed: boolean }> = [];
+  /** fds whose add() fails with EBADF (closed by the user without remove()). */
+  readonly closedFds = new Set<number>();
+  /** fds whose remove() fails with EBADF but whose registration the kernel keeps. */
+  readonly ghostly = new Set<number>();
+  buffer!: Int32Array;
+  onBatch!: (count: number) => void;
+
+  create(buffer: Int32Array, onBatch: (count: number) => void): NativePoller {
+    const state = { fd: 100 + this.natives.length, set: new Map(), closed: false, pinned: false, refed: false };
+    this.natives.push(state);
+    this.buffer = buffer;
+    this.onBatch = onBatch;
+    const fail = (errno: number, fd: number) => ({ errno, syscall: 'epoll_ctl', fd, message: 'fake' });
+    const backend = this;
+    return {
+      get fd() {
+        return state.fd;
+      },
+      add(fd, mask, token) {
+        if (backend.closedFds.has(fd)) throw fail(E.EBADF, fd);
+        state.set.set(fd, { mask, token });
+      },
+      modify(fd, mask, token) {
+        if (!state.set.has(fd)) throw fail(E.ENOENT, fd);
+        state.set.set(fd, { mask, token });
+      },
+      remove(fd) {
+        if (backend.ghostly.has(fd)) throw fail(E.EBADF, fd); // and it stays in state.set
+        state.set.delete(fd);
+      },
+      ref: () => void (state.refed = true),
+      unref: () => void (state.refed = false),
+      pin: (on) => void (state.pinned = on),
+      close: () => void (state.closed = true),
+    };
+  }
+
+  get current() {
+    return this.natives.at(-1)!;
+  }
+
+  /** One batch: whatever the current set holds for these fds (ghosts included). */
+  fire(fds: number[]): void {
+    fds.forEach((fd, i) => {
+      const reg = this.current.set.get(fd)!;
+      this.buffer.set([fd, reg.token, R], i * 3);
+    });
+    this.onBatch(fds.length);
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('rebuilding the kernel set around a registration nobody can delete', () => {
+  it('an event for a watch whose removal failed with EBADF moves every live watch to a fresh set', () => {
+    const backend = new Instances();
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const poller = new PollerBase(backend);
+    const got: number[] = [];
+    poller.add(3, { readable: true }, (e) => got.push(e.fd));
+    poller.add(4, { readable: true, writable: true }, (e) => got.push(e.fd));
+    const token3 = backend.current.set.get(3)!.token;
+    const token4 = backend.current.set.get(4)!.token;
+    backend.ghostly.add(3);
+    expect(poller.remove(3)).toBe(true);
+    expect(backend.natives).toHaveLength(1);
+
+    backend.fire([3, 4]); // the ghost, and a live watch in the same batch
+    expect(got).toEqual([4]);
+    expect(backend.natives).toHaveLength(2);
+    const [old, fresh] = backend.natives;
+    expect(old!.closed).toBe(true);
+    expect([...fresh!.set.entries()]).toEqual([[4, { mask: R | Bits.WRITABLE, token: token4 }]]);
+    expect(fresh!.set.has(3)).toBe(false);
+    expect(token3).not.toBe(token4);
+    expect(poller.fd).toBe(fresh!.fd);
+    expect(fresh!.pinned).toBe(true);
+    expect(fresh!.refed).toBe(true);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('fd 3 was closed before remove()'), { code: 'POLL_REBUILT' });
+
+    backend.fire([4]);
+    expect(got).toEqual([4, 4]);
+  });
+
+  it('a stale event after an ordinary removal does not rebuild', () => {
+    const backend = new Instances();
+    const poller = new PollerBase(backend);
+    poller.add(3, { readable: true }, () => {});
+    const token = backend.current.set.get(3)!.token;
+    poller.remove(3);
+    backend.current.set.set(3, { mask: R, token }); // as if queued before the removal
+    backend.fire([3]);
+    expect(backend.natives).toHaveLength(1);
+  });
+
+  it('a oneshot that fired stays disarmed across the rebuild until rearm() adds it back', () => {
+    const backend = new Instances();
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const poller = new PollerBase(backend);
+    const watch = poller.add(5, { readable: true, oneshot: true }, () => {});
+    poller.add(3, { readable: true }, () => {});
+    backend.fire([5]); // fired: the kernel has disarmed it
+    backend.ghostly.add(3);
+    poller.remove(3);
+    backend.fire([3]);
+    expect(backend.natives).toHaveLength(2);
+    expect(backend.current.set.has(5)).toBe(false);
+    watch.rearm();
+    expect(backend.current.set.get(5)).toMatchObject({ mask: R | ONESHOT });
+    expect(poller.size).toBe(1);
+  });
+
+  it('watches whose fd was closed without remove() end with the rebuild', async () => {
+    const backend = new Instances();
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const poller = new PollerBase(backend);
+    poller.add(3, { readable: true }, () => {});
+    const pending = poller.once(6, { readable: true });
+    backend.ghostly.add(3);
+    poller.remove(3);
+    backend.closedFds.add(6);
+    backend.fire([3]);
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_POLL_NOT_WATCHED' });
+    expect(poller.size).toBe(0);
+    expect(backend.current.pinned).toBe(false);
+  });
+});
