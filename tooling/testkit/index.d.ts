@@ -25,5 +25,5 @@ export declare function closeAll(...fds: Array<number | number[]>): void;
 export declare function runNode(
   script: string,
   args?: string[],
-  options?: { timeout?: number; execArgv?: string[] },
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; json: any }>;
+  options?: { timeout?: number; execArgv?: string[]; aliveFor?: number },
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; json: any; alive: boolean }>;

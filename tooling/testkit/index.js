@@ -99,15 +99,28 @@ export function closeAll(...fds) {
  * Runs a fixture script in its own Node process and returns what it printed as JSON on its
  * last line. For tests that change the process irreversibly (seccomp) or need a clean exit.
  */
-export function runNode(script, args = [], { timeout = 20000, execArgv = [] } = {}) {
+export function runNode(script, args = [], { timeout = 20000, execArgv = [], aliveFor } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+    // aliveFor: once the child has printed its first line, is it still running `aliveFor` ms
+    // later? (Counted from the child's own output, so a slow start cannot fake an early exit.)
+    let alive = false;
+    let watching = null;
+    child.stdout.setEncoding('utf8').on('data', (c) => {
+      out += c;
+      if (aliveFor !== undefined && watching === null && out.includes('\n')) {
+        watching = setTimeout(() => {
+          alive = true;
+          child.kill('SIGTERM');
+        }, aliveFor);
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      if (watching !== null) clearTimeout(watching);
       const last = out.trim().split('\n').pop() ?? '';
       let json;
       try {
@@ -115,7 +128,7 @@ export function runNode(script, args = [], { timeout = 20000, execArgv = [] } = 
       } catch {
         json = undefined;
       }
-      resolve({ code, signal, stdout: out, stderr: err, json });
+      resolve({ code, signal, stdout: out, stderr: err, json, alive });
     });
   });
 }

@@ -75,10 +75,20 @@ export function promises(target: Target): void {
       write(w, 'x');
       const first = await it.next();
       expect(first.value).toMatchObject({ readable: true });
-      // Still readable, but nobody asked: the watch is disarmed, nothing is queued.
+      // Nobody asks for a while: the watch is disarmed, so however long the data sits unread,
+      // nothing is queued...
       await new Promise((resolve) => setTimeout(resolve, 30));
-      const second = await it.next(); // asking again re-arms; the data is still there
-      expect(second.value).toMatchObject({ readable: true });
+      expect(read(r)).toBe('x');
+      // ...and once it is read, the next next() waits for new data instead of yielding a stale
+      // event from the busy period.
+      const second = it.next();
+      let settled = false;
+      void second.then(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(settled).toBe(false);
+      write(w, 'y');
+      expect((await second).value).toMatchObject({ readable: true });
+      expect(read(r)).toBe('y');
       await it.return!();
       expect(poller.size).toBe(0);
     });
