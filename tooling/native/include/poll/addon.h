@@ -129,7 +129,15 @@ class BatchSink {
     if (callback.IsEmpty()) return;  // collected: nothing is watched, so nothing is lost
     napi_value argv[1] = {Napi::Number::New(env_, static_cast<double>(count))};
     napi_value result;
+    in_call_ = true;
     napi_status status = napi_make_callback(env_, context_, resource_.Value(), callback, 1, argv, &result);
+    in_call_ = false;
+    if (destroy_after_call_) {
+      // close() ran inside the callback: async_hooks sees 'after' before 'destroy'.
+      destroy_after_call_ = false;
+      napi_async_destroy(env_, context_);
+      context_ = nullptr;
+    }
     if (status == napi_pending_exception) {
       napi_value error;
       if (napi_get_and_clear_last_exception(env_, &error) == napi_ok) napi_fatal_exception(env_, error);
@@ -137,7 +145,9 @@ class BatchSink {
   }
 
   void Reset() {
-    if (context_ != nullptr) {
+    if (context_ != nullptr && in_call_) {
+      destroy_after_call_ = true;
+    } else if (context_ != nullptr) {
       napi_async_destroy(env_, context_);
       context_ = nullptr;
     }
@@ -158,6 +168,8 @@ class BatchSink {
   Napi::FunctionReference callback_;
   Napi::ObjectReference resource_;
   napi_async_context context_ = nullptr;
+  bool in_call_ = false;
+  bool destroy_after_call_ = false;
 };
 
 }  // namespace pollglue

@@ -1,0 +1,53 @@
+'use strict';
+// How a platform package (@poll/linux, @poll/bsd) turns its addon into the backend core
+// expects, with errors that say what went wrong. CommonJS so that the facade can require()
+// the platform package's backend.cjs synchronously.
+
+function noBackend(message, cause) {
+  const err = new Error(message, cause === undefined ? undefined : { cause });
+  err.code = 'ERR_POLL_NO_BACKEND';
+  return err;
+}
+
+/**
+ * @param {object} o
+ * @param {string} o.pkg        the platform package, e.g. '@poll/linux'
+ * @param {string} o.dir        its directory (where prebuilds/ and native/ are)
+ * @param {(dir: string) => any} o.load  its node-gyp-build, resolved from the package itself
+ * @param {'epoll' | 'kqueue'} o.name
+ * @param {string} o.className  the native class the addon exports
+ * @param {string[]} o.platforms  process.platform values the package serves
+ * @param {string} o.serves     those platforms in words
+ * @param {string} [o.instead]  what to use on this platform, when the package knows
+ */
+module.exports = function loadBackend(o) {
+  if (!o.platforms.includes(process.platform)) {
+    throw noBackend(
+      `${o.pkg} is the ${o.name} backend for ${o.serves}; this is ${process.platform}. ` +
+        (o.instead ? `${o.instead} ` : '') +
+        'Install @poll/poller, which picks the backend for the platform it runs on.',
+    );
+  }
+  let binding;
+  try {
+    binding = o.load(o.dir);
+  } catch (cause) {
+    // node-gyp-build found nothing to load; anything else (a binary for another libc, a file
+    // it may not read) is the real error and stays as it is.
+    if (!/No native build was found/.test(String(cause && cause.message))) throw cause;
+    throw noBackend(
+      `${o.pkg} has no prebuilt binary for ${process.platform}-${process.arch} and none was built from ` +
+        'source. Build it from a checkout of the poll repository with `pnpm install && pnpm build`.',
+      cause,
+    );
+  }
+  const Native = binding[o.className];
+  return {
+    backend: Object.freeze({
+      name: o.name,
+      supported: binding.supported,
+      bits: binding.bits,
+      create: (buffer, onBatch) => new Native(buffer, onBatch),
+    }),
+  };
+};
