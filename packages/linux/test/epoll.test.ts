@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Poller } from '@poll/linux';
-import { childFds, closeAll, fdTarget, sys, write } from '@poll/testkit';
+import { fileURLToPath } from 'node:url';
+import { childFds, closeAll, fdTarget, runNode, sys, write } from '@poll/testkit';
 
 const recorder = () => {
   const events: Array<{ fd: number; readable: boolean; error: boolean }> = [];
@@ -115,6 +116,19 @@ describe('epoll specifics', () => {
     await kept.next();
     expect(kept.events[0]).toMatchObject({ fd: keptR, readable: true });
     expect(sys.fdFlags(p.fd).cloexec).toBe(true);
+  });
+
+  it('a kernel limit on nested epoll sets is a PollError on add(), never an abort in the event loop', async () => {
+    // More than 500 descriptors of one file through a nested epoll set exceed the kernel's
+    // wake-up path limit (fs/eventpoll.c, path_limits). Had the nesting been left to libuv's
+    // next turn, libuv would meet the refusal there and abort the process.
+    const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'many-dups.mjs');
+    const result = await runNode(fixture);
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    expect(result.json.error).toEqual({ code: 'EINVAL', syscall: 'epoll_ctl', name: 'PollError' });
+    expect(result.json.added).toBeGreaterThan(100);
+    expect(result.json.size).toBe(result.json.added);
   });
 
   it('descriptors ready before the loop looks arrive in exactly one JS call per maxEvents', async () => {

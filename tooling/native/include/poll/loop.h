@@ -18,6 +18,9 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
 
 namespace pollglue {
 
@@ -64,6 +67,21 @@ class UvPollLoop {
     }
     uv_unref(reinterpret_cast<uv_handle_t*>(&poll->handle));
     poll_ = poll;
+#ifdef __linux__
+    // libuv adds the descriptor to its own epoll set only on its next turn, and aborts the
+    // process if the kernel refuses (it checks nesting depth and wake-up paths then, e.g. for
+    // hundreds of dup'd descriptors of one file added in the same tick). Nesting it now makes
+    // the kernel check each of our own epoll_ctl calls instead, and a refusal is a PollError.
+    // libuv's own ADD then meets EEXIST, which it turns into a MOD.
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = owner->kernel().fd();  // what libuv itself stores for the watcher
+    if (epoll_ctl(uv_backend_fd(loop), EPOLL_CTL_ADD, owner->kernel().fd(), &ev) < 0 && errno != EEXIST) {
+      int err = errno;
+      Stop(nullptr);
+      return -err;
+    }
+#endif
     return 0;
   }
 
