@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Poller } from '@poll/linux';
+import { Bits } from '@poll/core';
+import { Poller, backend } from '@poll/linux';
 import { fileURLToPath } from 'node:url';
 import { childFds, closeAll, fdTarget, runNode, sys, write } from '@poll/testkit';
 
@@ -129,6 +130,22 @@ describe('epoll specifics', () => {
     expect(result.json.error).toEqual({ code: 'EINVAL', syscall: 'epoll_ctl', name: 'PollError' });
     expect(result.json.added).toBeGreaterThan(100);
     expect(result.json.size).toBe(result.json.added);
+  });
+
+  it('a batch buffer whose memory was taken away (transferred) is never written to', async () => {
+    const buffer = new Int32Array(3 * 4);
+    let batches = 0;
+    const native = backend.create(buffer, () => batches++);
+    const [r, w] = sys.pipe();
+    open.push(r, w);
+    native.add(r, Bits.READABLE, 1);
+    native.pin(true);
+    structuredClone(buffer.buffer, { transfer: [buffer.buffer] }); // detaches it here
+    expect(buffer.length).toBe(0);
+    write(w, 'x');
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toBe(0);
+    native.close();
   });
 
   it('descriptors ready before the loop looks arrive in exactly one JS call per maxEvents', async () => {

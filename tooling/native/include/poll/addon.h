@@ -110,6 +110,27 @@ class BatchSink {
     }
   }
 
+  // Before each batch: find the array's memory again. Whoever holds the array could have
+  // transferred (detached) or shrunk its buffer since the last batch; then nothing is written.
+  bool Begin(size_t slots) {
+    Napi::HandleScope scope(env_);
+    napi_value value = array_.IsEmpty() ? nullptr : static_cast<napi_value>(array_.Value());
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    napi_value buffer;
+    size_t offset;
+    bool detached = true;
+    if (value == nullptr || napi_get_typedarray_info(env_, value, &type, &length, &data, &buffer, &offset) != napi_ok ||
+        napi_is_detached_arraybuffer(env_, buffer, &detached) != napi_ok || detached || data == nullptr ||
+        length < slots * kSlot) {
+      data_ = nullptr;
+      return false;
+    }
+    data_ = static_cast<int32_t*>(data);
+    return true;
+  }
+
   void Put(size_t index, int32_t fd, int32_t token, int32_t mask) {
     int32_t* slot = data_ + index * kSlot;
     slot[0] = fd;

@@ -69,6 +69,7 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap<Kernel, Loop>> {
   Kernel& kernel() { return *kernel_; }
   bool open() const { return kernel_.has_value(); }
   void Dispatch(int n) {
+    if (!sink_.Begin(static_cast<size_t>(n))) return;  // the buffer was taken away from us
     size_t count = kernel_->Translate(n, sink_);
     if (count > 0) sink_.Deliver(count);
   }
