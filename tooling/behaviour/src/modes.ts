@@ -68,6 +68,41 @@ export function modes(target: Target): void {
       expect(p.size).toBe(1);
     });
 
+    it('oneshot disarms the whole watch, readable and writable together, until rearm()', async () => {
+      const p = poller();
+      const [a, b] = sys.socketpair();
+      open.push(a, b);
+      write(b, 'x'); // a is readable and writable
+      const rec = recorder();
+      const watch = p.add(a, { readable: true, writable: true, oneshot: true }, rec.onEvent);
+      await rec.until(1);
+      expect(await settle(rec)).toBe(1);
+      expect(rec.events[0]).toMatchObject({ fd: a, readable: true, writable: true });
+      watch.rearm();
+      await rec.until(2);
+      expect(await settle(rec)).toBe(2);
+    });
+
+    it('modify() changes the trigger mode of a live watch: oneshot to level to edge', async () => {
+      const p = poller();
+      const [r, w] = pipe();
+      const rec = recorder();
+      p.add(r, { readable: true, oneshot: true }, rec.onEvent);
+      write(w, 'a');
+      await rec.until(1);
+      expect(await settle(rec)).toBe(1);
+      p.modify(r, { readable: true }); // level: the unread data is reported again and again
+      await rec.until(4);
+      p.modify(r, { readable: true, edge: true }); // edge: quiet while nothing changes
+      const quiet = await settle(rec);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(rec.events.length).toBe(quiet);
+      write(w, 'b');
+      await rec.until(quiet + 1);
+      expect(await settle(rec)).toBe(quiet + 1);
+      expect(read(r)).toBe('ab');
+    });
+
     it('writable: reported while there is room, not when the pipe is full, again once drained', async () => {
       const p = poller();
       const [r, w] = pipe();

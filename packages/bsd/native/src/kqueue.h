@@ -24,41 +24,32 @@ namespace pollbsd {
 
 using namespace pollglue;
 
-// Out-of-band data as an event: macOS 10.12+, FreeBSD 12+. Elsewhere priority is refused up
-// front (ERR_POLL_UNSUPPORTED from core), never silently dropped.
-#if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
-#define POLL_HAVE_EVFILT_EXCEPT 1
-#endif
+// Priority is not offered on kqueue: FreeBSD has no EVFILT_EXCEPT, and macOS builds its
+// socket EVFILT_EXCEPT on the read filter, so it also fires for ordinary data (xnu
+// bsd/kern/uipc_socket.c, soexcept_filtops) and a level-triggered priority watch would spin.
+// core refuses it up front with ERR_POLL_UNSUPPORTED.
 
 class KqueueKernel {
  public:
   static constexpr const char* kCtlSyscall = "kevent";
-  static constexpr int32_t kSupported = kReadable | kWritable | kEdge | kOneshot
-#ifdef POLL_HAVE_EVFILT_EXCEPT
-                                        | kPriority
-#endif
-      ;
+  static constexpr const char* kWaitSyscall = "kevent";
+  static constexpr int32_t kSupported = kReadable | kWritable | kEdge | kOneshot;
 
   // Close-on-exec from birth where the system can (FreeBSD 14 kqueuex, NetBSD and OpenBSD 7.4
   // kqueue1); elsewhere (macOS) kqueue() then FD_CLOEXEC, and a descriptor whose flag could not
-  // be set is closed rather than handed out half-made.
+  // be set is closed rather than handed out half-made. A binary built where kqueuex exists
+  // needs it at run time (FreeBSD 14 or later).
   static int Create(const char** failed) {
 #if defined(KQUEUE_CLOEXEC)
     int fd = kqueuex(KQUEUE_CLOEXEC);
-    if (fd >= 0 || errno != ENOSYS) {
-      if (fd < 0) *failed = "kqueuex";
-      return fd;
-    }
+    if (fd < 0) *failed = "kqueuex";
+    return fd;
 #elif defined(__NetBSD__) || (defined(__OpenBSD__) && OpenBSD >= 202310)
     int fd = kqueue1(O_CLOEXEC);
-    if (fd >= 0 || errno != ENOSYS) {
-      if (fd < 0) *failed = "kqueue1";
-      return fd;
-    }
+    if (fd < 0) *failed = "kqueue1";
+    return fd;
 #else
-    int fd;
-#endif
-    fd = kqueue();
+    int fd = kqueue();
     if (fd < 0) {
       *failed = "kqueue";
       return -1;
@@ -71,53 +62,65 @@ class KqueueKernel {
       return -1;
     }
     return fd;
+#endif
   }
 
-  KqueueKernel(int fd, size_t capacity) : kq_(fd), events_(capacity) {}
+  KqueueKernel(int fd, size_t capacity) : kq_(fd), events_(capacity) {
+    size_t size = 16;
+    while (size < capacity * 2) size <<= 1;
+    seen_.resize(size);
+  }
 
   int fd() const { return kq_; }
   size_t capacity() const { return events_.size(); }
 
   int Add(int fd, int32_t mask, int32_t token) {
+    if (fd == wake_fd_) return EBADF;  // the waiter thread's, not the application's
+    if (regs_.count(fd) != 0) return EEXIST;
     int32_t added = 0;
-    for (const Filter& f : kFilters) {
-      if (!(mask & f.bit)) continue;
-      if (int err = Change(fd, f.filter, EV_ADD | EV_ENABLE | ModeFlags(mask), f.fflags, token); err != 0) {
-        Delete(fd, added);  // all or nothing
-        return err;
-      }
-      added |= f.bit;
+    if (int err = AddFilters(fd, mask, token, &added); err != 0) {
+      Delete(fd, added);  // all or nothing
+      return err;
     }
-    filters_[fd] = added;
+    regs_[fd] = Reg{added, mask & kModes, token};
     return 0;
   }
 
-  // Filters are per (fd, filter) in kqueue: add or update the wanted ones, drop the rest.
+  // kqueue keeps one filter per (fd, filter). EV_ADD on an existing filter updates udata and
+  // re-enables it but keeps the EV_CLEAR/EV_DISPATCH it was created with, so a change of mode
+  // deletes and re-adds the filters.
   int Modify(int fd, int32_t mask, int32_t token) {
-    auto it = filters_.find(fd);
-    if (it == filters_.end()) return ENOENT;
-    int32_t wanted = 0;
-    for (const Filter& f : kFilters) {
-      if (!(mask & f.bit)) continue;
-      if (int err = Change(fd, f.filter, EV_ADD | EV_ENABLE | ModeFlags(mask), f.fflags, token); err != 0) {
-        Delete(fd, wanted & ~it->second);  // undo what this call added; updates stay
-        return err;
-      }
-      wanted |= f.bit;
+    if (fd == wake_fd_) return EBADF;
+    auto it = regs_.find(fd);
+    if (it == regs_.end()) return ENOENT;
+    Reg old = it->second;
+    int32_t modes = mask & kModes;
+    if (modes != old.modes) Delete(fd, old.filters);
+    int32_t now = modes != old.modes ? 0 : old.filters;
+    int32_t added = 0;
+    int err = AddFilters(fd, mask, token, &added);
+    if (err == 0) {
+      Delete(fd, now & ~added);  // filters no longer wanted
+      it->second = Reg{added, modes, token};
+      return 0;
     }
-    Delete(fd, it->second & ~wanted);
-    it->second = wanted;
-    return 0;
+    // Put back what was there: the registration must not be lost or half changed.
+    Delete(fd, added & ~now);
+    int32_t restored = 0;
+    AddFilters(fd, old.filters | old.modes, old.token, &restored);
+    it->second = Reg{restored, old.modes, old.token};
+    return err;
   }
 
   // The kernel drops a descriptor's filters when it is closed; report that as EBADF/ENOENT so
   // core can tell "already gone" from a real failure.
   int Remove(int fd) {
-    auto it = filters_.find(fd);
-    if (it == filters_.end()) return ENOENT;
-    int32_t current = it->second;
-    filters_.erase(it);
-    return Delete(fd, current);
+    if (fd == wake_fd_) return EBADF;
+    auto it = regs_.find(fd);
+    if (it == regs_.end()) return ENOENT;
+    int32_t filters = it->second.filters;
+    regs_.erase(it);
+    return Delete(fd, filters);
   }
 
   int Wait(int timeout_ms) {
@@ -129,54 +132,92 @@ class KqueueKernel {
     return n < 0 ? -errno : n;
   }
 
-  // One kevent per (fd, filter): merge them so a descriptor both readable and writable is one
-  // event, as on epoll.
+  // One kevent per (fd, filter): merged so that a descriptor both readable and writable is one
+  // event, as on epoll. Runs while the waiter thread is parked, so it may change filters.
   size_t Translate(int n, BatchSink& sink) {
-    slots_.clear();
+    NextBatch();
     size_t count = 0;
     for (int i = 0; i < n; i++) {
       const struct kevent& ev = events_[i];
       int32_t token = static_cast<int32_t>(reinterpret_cast<intptr_t>(UdataPointer(ev.udata)));
-      if (token == kWakeToken) continue;
+      if (token == kWakeToken || IsWake(ev)) continue;
       int fd = static_cast<int>(ev.ident);
       int32_t mask = 0;
       if (ev.filter == EVFILT_READ) mask |= kReadable;
       if (ev.filter == EVFILT_WRITE) mask |= kWritable;
-#ifdef POLL_HAVE_EVFILT_EXCEPT
-      if (ev.filter == EVFILT_EXCEPT) mask |= kPriority;
-#endif
       if (ev.flags & EV_EOF) mask |= kHangup;
       // EV_EOF with fflags: the socket's pending error; EV_ERROR: the filter itself failed.
       if ((ev.flags & EV_ERROR) || ((ev.flags & EV_EOF) && ev.fflags != 0)) mask |= kError;
-      auto [slot, fresh] = slots_.try_emplace(fd, count);
-      if (fresh) {
-        sink.Put(count++, fd, token, mask);
-      } else {
-        sink.Merge(slot->second, mask);
+      size_t* slot = Seen(fd);
+      if (slot != nullptr) {
+        sink.Merge(*slot, mask);
+        continue;
+      }
+      Remember(fd, count);
+      sink.Put(count++, fd, token, mask);
+      // EV_DISPATCH disarms only the filter that fired; a oneshot watch is disarmed whole, as
+      // with EPOLLONESHOT, until rearm() enables its filters again.
+      auto it = regs_.find(fd);
+      if (it != regs_.end() && (it->second.modes & kOneshot)) {
+        for (const Filter& f : kFilters) {
+          if ((it->second.filters & f.bit) && f.filter != ev.filter) Change(fd, f.filter, EV_DISABLE, 0, token);
+        }
       }
     }
     return count;
   }
 
+  // For the waiter thread: EVFILT_USER where the system has it (no descriptor at all), else a
+  // close-on-exec pipe.
+  int InitWake() {
+#ifdef EVFILT_USER
+    struct kevent ev;
+    EV_SET(&ev, kWakeIdent, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, ToUdata<decltype(ev.udata)>(kWakeToken));
+    return kevent(kq_, &ev, 1, nullptr, 0, nullptr) < 0 ? errno : 0;
+#else
+    if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) < 0) return errno;
+    wake_fd_ = wake_pipe_[0];
+    int err = Change(wake_fd_, EVFILT_READ, EV_ADD, 0, kWakeToken);
+    if (err != 0) CloseWake();
+    return err;
+#endif
+  }
+
+  void Wake() {
+#ifdef EVFILT_USER
+    struct kevent ev;
+    EV_SET(&ev, kWakeIdent, EVFILT_USER, 0, NOTE_TRIGGER, 0, ToUdata<decltype(ev.udata)>(kWakeToken));
+    kevent(kq_, &ev, 1, nullptr, 0, nullptr);
+#else
+    char byte = 0;
+    ssize_t w;
+    do {
+      w = write(wake_pipe_[1], &byte, 1);
+    } while (w < 0 && errno == EINTR);
+#endif
+  }
+
   void Close() {
     close(kq_);
     kq_ = -1;
-    filters_.clear();
+    regs_.clear();
+    CloseWake();
   }
 
  private:
+  static constexpr int32_t kModes = kEdge | kOneshot;
+  static constexpr uintptr_t kWakeIdent = 0;
+
+  struct Reg {
+    int32_t filters;  // which of kFilters are registered
+    int32_t modes;    // kEdge / kOneshot they were created with
+    int32_t token = 0;
+  };
   struct Filter {
     int32_t bit;
     short filter;
-    unsigned fflags;
   };
-  static constexpr Filter kFilters[] = {
-      {kReadable, EVFILT_READ, 0},
-      {kWritable, EVFILT_WRITE, 0},
-#ifdef POLL_HAVE_EVFILT_EXCEPT
-      {kPriority, EVFILT_EXCEPT, NOTE_OOB},
-#endif
-  };
+  static constexpr Filter kFilters[] = {{kReadable, EVFILT_READ}, {kWritable, EVFILT_WRITE}};
 
   static unsigned short ModeFlags(int32_t mask) {
     unsigned short flags = 0;
@@ -184,6 +225,22 @@ class KqueueKernel {
     // EV_DISPATCH disables the filter after one event; EV_ADD|EV_ENABLE arms it again.
     if (mask & kOneshot) flags |= EV_DISPATCH;
     return flags;
+  }
+
+  bool IsWake(const struct kevent& ev) const {
+#ifdef EVFILT_USER
+    return ev.filter == EVFILT_USER;
+#else
+    return static_cast<int>(ev.ident) == wake_fd_ && ev.filter == EVFILT_READ;
+#endif
+  }
+
+  void CloseWake() {
+    for (int& fd : wake_pipe_) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+    wake_fd_ = -1;
   }
 
   // udata is void* on macOS and FreeBSD, intptr_t on older NetBSD.
@@ -212,6 +269,16 @@ class KqueueKernel {
     return kevent(kq_, &change, 1, nullptr, 0, nullptr) < 0 ? errno : 0;
   }
 
+  // Adds (or updates and re-enables) the filters `mask` asks for; `added` says which took.
+  int AddFilters(int fd, int32_t mask, int32_t token, int32_t* added) {
+    for (const Filter& f : kFilters) {
+      if (!(mask & f.bit)) continue;
+      if (int err = Change(fd, f.filter, EV_ADD | EV_ENABLE | ModeFlags(mask), 0, token); err != 0) return err;
+      *added |= f.bit;
+    }
+    return 0;
+  }
+
   // Deletes the filters in `bits`; the first errno, or 0.
   int Delete(int fd, int32_t bits) {
     int first = 0;
@@ -223,10 +290,38 @@ class KqueueKernel {
     return first;
   }
 
+  // Per batch, which slot each fd got: open addressing, cleared by bumping a stamp, so a batch
+  // allocates nothing.
+  struct Seen_ {
+    int fd = -1;
+    uint32_t stamp = 0;
+    size_t slot = 0;
+  };
+  void NextBatch() {
+    if (++stamp_ == 0) {
+      for (auto& s : seen_) s.stamp = 0;
+      stamp_ = 1;
+    }
+  }
+  size_t Probe(int fd) const {
+    size_t mask = seen_.size() - 1;
+    size_t h = (static_cast<uint32_t>(fd) * 2654435761u) & mask;
+    while (seen_[h].stamp == stamp_ && seen_[h].fd != fd) h = (h + 1) & mask;
+    return h;
+  }
+  size_t* Seen(int fd) {
+    Seen_& s = seen_[Probe(fd)];
+    return s.stamp == stamp_ ? &s.slot : nullptr;
+  }
+  void Remember(int fd, size_t slot) { seen_[Probe(fd)] = Seen_{fd, stamp_, slot}; }
+
   int kq_;
+  int wake_fd_ = -1;
+  int wake_pipe_[2] = {-1, -1};
   std::vector<struct kevent> events_;
-  std::unordered_map<int, int32_t> filters_;  // fd -> the filters registered for it
-  std::unordered_map<int, size_t> slots_;     // per batch: fd -> its slot in the sink
+  std::unordered_map<int, Reg> regs_;
+  std::vector<Seen_> seen_;
+  uint32_t stamp_ = 0;
 };
 
 }  // namespace pollbsd

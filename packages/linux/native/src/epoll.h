@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +19,7 @@ using namespace pollglue;
 class EpollKernel {
  public:
   static constexpr const char* kCtlSyscall = "epoll_ctl";
+  static constexpr const char* kWaitSyscall = "epoll_wait";
   static constexpr int32_t kSupported = kReadable | kWritable | kPriority | kEdge | kOneshot;
 
   // Close-on-exec from birth: a child spawned at any moment must not inherit the descriptor.
@@ -55,6 +57,7 @@ class EpollKernel {
   int Modify(int fd, int32_t mask, int32_t token) { return Ctl(EPOLL_CTL_MOD, fd, mask, token); }
 
   int Remove(int fd) {
+    if (fd == wake_) return EBADF;  // the waiter thread's, not the application's
     epoll_event unused{};  // Linux before 2.6.9 rejects a null event even for EPOLL_CTL_DEL
     return epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, &unused) < 0 ? errno : 0;
   }
@@ -78,13 +81,40 @@ class EpollKernel {
     return count;
   }
 
+  // For a waiter thread (pollglue::ThreadLoop; @poll/linux itself uses uv_poll and no thread).
+  int InitWake() {
+    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_ < 0) return errno;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(wake_));  // token 0: kWakeToken
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_, &ev) < 0) {
+      int err = errno;
+      close(wake_);
+      wake_ = -1;
+      return err;
+    }
+    return 0;
+  }
+
+  void Wake() {
+    uint64_t one = 1;
+    ssize_t w;
+    do {
+      w = write(wake_, &one, sizeof one);
+    } while (w < 0 && errno == EINTR);
+  }
+
   void Close() {
     close(epfd_);
     epfd_ = -1;
+    if (wake_ >= 0) close(wake_);
+    wake_ = -1;
   }
 
  private:
   int Ctl(int op, int fd, int32_t mask, int32_t token) {
+    if (fd == wake_) return EBADF;
     epoll_event ev{};
     ev.events = ToEpoll(mask);
     // The token rides along so core can drop events queued for a registration that has since
@@ -115,6 +145,7 @@ class EpollKernel {
   }
 
   int epfd_;
+  int wake_ = -1;
   std::vector<epoll_event> events_;
 };
 

@@ -9,23 +9,22 @@
 //               pending on macOS (https://github.com/libuv/libuv/issues/883).
 //
 // Both call back into their Owner: `Kernel& kernel()`, `void Dispatch(int n)` (translate and
-// deliver `n` raw events) and `bool open()`.
+// deliver `n` raw events), `bool open()`, and for ThreadLoop `void Fail(int err)` (the wait
+// itself failed). ThreadLoop also needs the Kernel's InitWake() and Wake().
 #pragma once
 
 #include <uv.h>
 #include <napi.h>
 
 #include <cerrno>
-#include <fcntl.h>
-#include <unistd.h>
 #ifdef __linux__
 #include <sys/epoll.h>
 #endif
 
 namespace pollglue {
 
-// Token 0 is never handed out by core: the ThreadLoop registers its wake-up pipe with it and
-// kernels drop its events.
+// Token 0 is never handed out by core: a kernel registers its wake-up descriptor with it and
+// drops its events.
 constexpr int32_t kWakeToken = 0;
 
 // After a full batch, look again at most this many times before yielding to the loop, so a
@@ -126,18 +125,14 @@ class ThreadLoop {
   // 0 or a negative errno / libuv error.
   int Start(napi_env env, Owner* owner) {
     owner_ = owner;
-    if (!MakeWakePipe()) return -errno;
-    if (int err = owner->kernel().Add(wake_[0], 1 /* readable */, kWakeToken); err != 0) {
-      CloseWakePipe();
-      return -err;
-    }
+    // The kernel's own way to interrupt a blocked wait (EVFILT_USER, an eventfd, a pipe).
+    if (int err = owner->kernel().InitWake(); err != 0) return -err;
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
     auto* async = new Closing<uv_async_t>();
     int err = uv_async_init(loop, &async->handle, OnBatch);
     if (err != 0) {
       delete async;
-      CloseWakePipe();
       return err;
     }
     async->handle.data = this;
@@ -145,36 +140,30 @@ class ThreadLoop {
     async_ = async;
     err = uv_thread_create(&thread_, Run, this);
     if (err != 0) {
-      Stop(nullptr, /*joined=*/true);
+      CloseAsync(nullptr);
       return err;
     }
+    running_ = true;
     return 0;
   }
 
   void Ref() { uv_ref(reinterpret_cast<uv_handle_t*>(&async_->handle)); }
   void Unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&async_->handle)); }
 
-  // Ends the waiter thread (it is waiting either in the kernel, woken by the pipe, or for a
-  // dispatch, woken by the condition) and joins it before the kernel descriptor is closed.
-  // Safe from inside a dispatch: the thread is then waiting on the condition.
-  void Stop(napi_async_cleanup_hook_handle teardown, bool joined = false) {
+  // Ends the waiter thread (it is waiting either in the kernel, woken by the kernel's wake-up,
+  // or for a dispatch, woken by the condition) and joins it before the kernel descriptor is
+  // closed. Safe from inside a dispatch: the thread is then waiting on the condition.
+  void Stop(napi_async_cleanup_hook_handle teardown) {
     uv_mutex_lock(&mutex_);
     stopping_ = true;
     uv_cond_signal(&cond_);
     uv_mutex_unlock(&mutex_);
-    if (!joined) {
-      char byte = 0;
-      ssize_t w;
-      do {
-        w = write(wake_[1], &byte, 1);
-      } while (w < 0 && errno == EINTR);
+    if (running_) {
+      owner_->kernel().Wake();
       uv_thread_join(&thread_);
+      running_ = false;
     }
-    CloseWakePipe();
-    async_->handle.data = nullptr;
-    async_->teardown = teardown;
-    uv_close(reinterpret_cast<uv_handle_t*>(&async_->handle), Closing<uv_async_t>::Release);
-    async_ = nullptr;
+    CloseAsync(teardown);
   }
 
  private:
@@ -183,18 +172,19 @@ class ThreadLoop {
     for (;;) {
       int n = self->owner_->kernel().Wait(-1);
       uv_mutex_lock(&self->mutex_);
-      if (self->stopping_ || (n < 0 && n != -EINTR)) {
-        // A failing wait (only EBADF/EINVAL, i.e. a bug) ends the thread rather than spin.
+      if (self->stopping_) {
         uv_mutex_unlock(&self->mutex_);
         return;
       }
-      if (n <= 0) {
+      if (n == 0 || n == -EINTR) {
         uv_mutex_unlock(&self->mutex_);
         continue;
       }
+      // A batch, or a failed wait (n < 0), which ends the thread once it has been reported.
       self->pending_ = n;
       uv_mutex_unlock(&self->mutex_);
       uv_async_send(&self->async_->handle);
+      if (n < 0) return;
       uv_mutex_lock(&self->mutex_);
       while (self->pending_ > 0 && !self->stopping_) uv_cond_wait(&self->cond_, &self->mutex_);
       bool stop = self->stopping_;
@@ -211,8 +201,15 @@ class ThreadLoop {
     uv_mutex_lock(&self->mutex_);
     int n = self->pending_;
     uv_mutex_unlock(&self->mutex_);
-    if (n <= 0) return;
+    if (n == 0) return;
     Owner* owner = self->owner_;
+    if (n < 0) {
+      // The waiter is gone: never again an event. Say so, and stop holding the loop open.
+      self->pending_ = 0;
+      self->Unref();
+      owner->Fail(-n);
+      return;
+    }
     owner->Dispatch(n);  // may close the poller, which joins the thread
     if (!owner->open()) return;
     uv_mutex_lock(&self->mutex_);
@@ -221,29 +218,11 @@ class ThreadLoop {
     uv_mutex_unlock(&self->mutex_);
   }
 
-  bool MakeWakePipe() {
-#if defined(__APPLE__)
-    // No pipe2 on macOS: set the flags at once, and never keep a half-made pipe.
-    if (pipe(wake_) < 0) return false;
-    for (int fd : wake_) {
-      if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
-        int err = errno;
-        CloseWakePipe();
-        errno = err;
-        return false;
-      }
-    }
-    return true;
-#else
-    return pipe2(wake_, O_CLOEXEC | O_NONBLOCK) == 0;
-#endif
-  }
-
-  void CloseWakePipe() {
-    for (int& fd : wake_) {
-      if (fd >= 0) close(fd);
-      fd = -1;
-    }
+  void CloseAsync(napi_async_cleanup_hook_handle teardown) {
+    async_->handle.data = nullptr;
+    async_->teardown = teardown;
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_->handle), Closing<uv_async_t>::Release);
+    async_ = nullptr;
   }
 
   Owner* owner_ = nullptr;
@@ -251,9 +230,9 @@ class ThreadLoop {
   uv_thread_t thread_{};
   uv_mutex_t mutex_;
   uv_cond_t cond_;
-  int wake_[2] = {-1, -1};
-  int pending_ = 0;
+  int pending_ = 0;  // events waiting for dispatch, or -errno of a failed wait
   bool stopping_ = false;
+  bool running_ = false;
 };
 
 }  // namespace pollglue

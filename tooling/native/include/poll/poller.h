@@ -14,9 +14,12 @@
 //   int Wait(int timeout_ms);                     // raw events, or -errno; -1 waits forever
 //   size_t Translate(int n, BatchSink& sink);     // raw events to [fd, token, mask] slots
 //   void Close();
+//   static constexpr const char* kWaitSyscall;    // for ThreadLoop: named when a wait fails
+//   int InitWake(); void Wake();                  // for ThreadLoop: interrupt a blocked Wait
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "poll/addon.h"
 #include "poll/loop.h"
@@ -68,6 +71,19 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap<Kernel, Loop>> {
   // For the Loop.
   Kernel& kernel() { return *kernel_; }
   bool open() const { return kernel_.has_value(); }
+  // The waiter thread's kernel wait failed (only ever a bug: EBADF, EINVAL, EFAULT): raise it
+  // like any uncaught exception, with Node's error shape.
+  void Fail(int err) {
+    Napi::Env env = this->Env();
+    Napi::HandleScope scope(env);
+    Napi::Error error = Napi::Error::New(env, std::string(uv_err_name(-err)) + ": " + std::strerror(err) + ", " +
+                                                   Kernel::kWaitSyscall + " (the poller can no longer deliver events)");
+    error.Set("code", Napi::String::New(env, uv_err_name(-err)));
+    error.Set("errno", Napi::Number::New(env, -err));
+    error.Set("syscall", Napi::String::New(env, Kernel::kWaitSyscall));
+    napi_fatal_exception(env, error.Value());
+  }
+
   void Dispatch(int n) {
     if (!sink_.Begin(static_cast<size_t>(n))) return;  // the buffer was taken away from us
     size_t count = kernel_->Translate(n, sink_);
