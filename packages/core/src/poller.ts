@@ -105,6 +105,7 @@ export class PollerBase implements Disposable {
   #wantRef = true;
   #nativeRef = false;
   #pinned = false;
+  #syncQueued = false;
   readonly #owner: Owner;
   // Kept here because the native side holds it weakly while nothing is watched (see #syncRef).
   readonly #onBatch = (count: number): void => this.#dispatch(count);
@@ -510,7 +511,16 @@ export class PollerBase implements Disposable {
   // While something is watched the native side holds this poller strongly (events must reach
   // it even if the application dropped its reference) and, unless unref()'d, keeps the loop
   // alive. While nothing is watched an abandoned poller can be collected and its fd closed.
+  // Applied in a microtask: both only matter once this job has returned to the event loop, and
+  // an add() and remove() in the same job (churn) then cost no native calls for them at all.
   #syncRef(): void {
+    if (this.#syncQueued || this.#native === null) return;
+    this.#syncQueued = true;
+    queueMicrotask(this.#applyRef);
+  }
+
+  readonly #applyRef = (): void => {
+    this.#syncQueued = false;
     const native = this.#native;
     if (native === null) return;
     const watching = this.#table.size > 0;
@@ -524,7 +534,7 @@ export class PollerBase implements Disposable {
       if (want) native.ref();
       else native.unref();
     }
-  }
+  };
 }
 
 function mergeEvents(a: PollEvent, b: PollEvent): PollEvent {

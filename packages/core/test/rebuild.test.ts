@@ -66,7 +66,7 @@ class Instances implements Backend {
 afterEach(() => vi.restoreAllMocks());
 
 describe('rebuilding the kernel set around a registration nobody can delete', () => {
-  it('an event for a watch whose removal failed with EBADF moves every live watch to a fresh set', () => {
+  it('an event for a watch whose removal failed with EBADF moves every live watch to a fresh set', async () => {
     const backend = new Instances();
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const poller = new PollerBase(backend);
@@ -88,6 +88,7 @@ describe('rebuilding the kernel set around a registration nobody can delete', ()
     expect(fresh!.set.has(3)).toBe(false);
     expect(token3).not.toBe(token4);
     expect(poller.fd).toBe(fresh!.fd);
+    await null; // ref and pin reach the native side in a microtask
     expect(fresh!.pinned).toBe(true);
     expect(fresh!.refed).toBe(true);
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('fd 3 was closed before remove()'), { code: 'POLL_REBUILT' });
@@ -136,6 +137,7 @@ describe('rebuilding the kernel set around a registration nobody can delete', ()
     backend.fire([3]);
     await expect(pending).rejects.toMatchObject({ code: 'ERR_POLL_NOT_WATCHED' });
     expect(poller.size).toBe(0);
+    await null;
     expect(backend.current.pinned).toBe(false);
   });
 });

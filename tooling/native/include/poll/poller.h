@@ -70,6 +70,7 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap<Kernel, Loop>> {
 
   // For the Loop.
   Kernel& kernel() { return *kernel_; }
+  Loop<Self>& loop() { return loop_; }
   bool open() const { return kernel_.has_value(); }
   // The waiter thread's kernel wait failed (only ever a bug: EBADF, EINVAL, EFAULT): raise it
   // like any uncaught exception, with Node's error shape.
