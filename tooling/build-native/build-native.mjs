@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// poll-build-native [nativeDir] [outDir] [--platforms=linux,darwin,...]
+// poll-build-native [nativeDir] [outDir] [--platforms=linux,darwin,...] [--plain]
 // Runs prebuildify (N-API, stripped) in nativeDir, writing outDir/prebuilds/<platform>-<arch>/.
 // Files are named node.napi.node so node-gyp-build loads them on every Node with N-API 8.
 // Builds offline: node-gyp gets the headers of the running Node (or POLL_NODEDIR /
@@ -44,6 +44,18 @@ function findNodedir() {
 
 const nodedir = findNodedir();
 const bin = (name) => path.join(here, 'node_modules', '.bin', name);
+
+// --plain: node-gyp rebuild in nativeDir, no prebuilds (for a third-party addon such as the
+// benchmark's epoll package, whose own install script would download headers).
+if (flags.includes('--plain')) {
+  const plain = spawnSync(bin('node-gyp'), ['rebuild', '--release'], {
+    cwd: nativeDir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, npm_config_nodedir: nodedir, npm_config_offline: 'true' },
+  });
+  if (plain.error) throw plain.error;
+  process.exit(plain.status ?? 1);
+}
 const result = spawnSync(
   bin('prebuildify'),
   ['--napi', '--strip', '--name', 'node.napi', '--target', `node@${process.versions.node}`, '--cwd', nativeDir, '--out', outDir],

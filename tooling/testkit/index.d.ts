@@ -8,6 +8,9 @@ export declare const sys: {
   sendOob(fd: number): void;
   fdFlags(fd: number): FdFlags;
   dup(fd: number): number;
+  /** 1, 0 at EOF, or -errno */
+  writeByte(fd: number): number;
+  readByte(fd: number): number;
   setCloexec(fd: number, on: boolean): void;
   denySyscalls(rules: DenyRule[]): void;
   rawEpollCreate1(): number;

@@ -104,6 +104,20 @@ Napi::Value SendOob(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// One byte in or out: the descriptor I/O every benchmarked implementation shares, so that only
+// the polling differs between them. Returns 1, 0 (EOF), or -errno.
+Napi::Value WriteByte(const Napi::CallbackInfo& info) {
+  char byte = 'x';
+  ssize_t n = write(info[0].As<Napi::Number>().Int32Value(), &byte, 1);
+  return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+}
+
+Napi::Value ReadByte(const Napi::CallbackInfo& info) {
+  char byte;
+  ssize_t n = read(info[0].As<Napi::Number>().Int32Value(), &byte, 1);
+  return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+}
+
 // A second descriptor for the same open file, close-on-exec.
 Napi::Value Dup(const Napi::CallbackInfo& info) {
   int fd = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
@@ -211,6 +225,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendOob", Napi::Function::New(env, SendOob));
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags));
   exports.Set("dup", Napi::Function::New(env, Dup));
+  exports.Set("writeByte", Napi::Function::New(env, WriteByte));
+  exports.Set("readByte", Napi::Function::New(env, ReadByte));
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
 #ifdef __linux__
   exports.Set("eventfd", Napi::Function::New(env, EventFd));

@@ -1,0 +1,151 @@
+// pnpm bench [--quick]
+// Runs every scenario for every implementation, interleaved (poll, epoll, net, C, poll, …), each
+// measurement in a fresh process, 5 repetitions; prints medians, min–max and ratios computed per
+// repetition. Writes docs/bench/results.json and docs/bench/chart.svg. --quick is the CI smoke
+// test: one short repetition that checks every scenario runs and delivers every event.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderChart } from './src/chart.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const quick = process.argv.includes('--quick');
+const REPS = quick ? 1 : 5;
+const BUDGET_MS = quick ? 40 : 1000;
+const IDLE = quick ? 1000 : 10000;
+const IMPLS = ['poll', 'epoll', 'net', 'c'];
+const SCENARIOS = ['pingpong', 'idle', 'fanin', 'churn', 'memory'];
+const LABEL = { poll: 'poll', epoll: 'epoll package 4.0.2', net: 'net.Socket', c: 'raw C (epoll_wait)' };
+
+if (process.platform !== 'linux') {
+  console.log('bench: the comparison (epoll package, raw epoll) runs on Linux only');
+  process.exit(0);
+}
+
+function measure(impl, scenario) {
+  if (impl === 'c' && scenario === 'memory') return { skipped: 'kernel memory only' };
+  const args =
+    impl === 'c'
+      ? [path.join(here, 'native', 'build', 'raw-epoll'), [scenario, String(BUDGET_MS), String(IDLE), quick ? 'quick' : 'full']]
+      : [
+          process.execPath,
+          [
+            ...(scenario === 'memory' ? ['--expose-gc'] : []),
+            path.join(here, 'src', 'run-js.mjs'),
+            impl,
+            scenario,
+            String(BUDGET_MS),
+            String(IDLE),
+            ...(quick ? ['quick'] : []),
+          ],
+        ];
+  const run = spawnSync(args[0], args[1], { encoding: 'utf8', timeout: 120_000 });
+  const line = run.stdout.trim().split('\n').pop() ?? '';
+  if (run.status !== 0) throw new Error(`${impl} ${scenario} failed (${run.status ?? run.signal}):\n${run.stderr || line}`);
+  return JSON.parse(line);
+}
+
+const runs = []; // { rep, scenario, impl, result }
+const started = Date.now();
+for (let rep = 1; rep <= REPS; rep++) {
+  for (const scenario of SCENARIOS) {
+    for (const impl of IMPLS) {
+      const result = measure(impl, scenario);
+      runs.push({ rep, scenario, impl, result });
+      if (!quick) process.stderr.write(`\rrep ${rep}/${REPS} ${scenario.padEnd(8)} ${impl.padEnd(5)}   `);
+    }
+  }
+}
+if (!quick) process.stderr.write('\n');
+
+// Every run must have delivered every event it caused.
+const broken = runs.filter(({ result }) => !result.skipped && result.delivered !== result.expected);
+if (broken.length > 0) {
+  for (const b of broken) console.error(`${b.impl} ${b.scenario}: delivered ${b.result.delivered} of ${b.result.expected}`);
+  process.exit(1);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const value = (r, scenario) => (scenario === 'memory' ? r.bytesPerWatch : r.rate);
+const get = (rep, scenario, impl) => {
+  const r = runs.find((x) => x.rep === rep && x.scenario === scenario && x.impl === impl)?.result;
+  return r && !r.skipped ? value(r, scenario) : undefined;
+};
+const stat = (xs) => (xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length } : null);
+const reps = [...Array(REPS).keys()].map((i) => i + 1);
+const series = (fn) => stat(reps.map(fn).filter((x) => x !== undefined && Number.isFinite(x)));
+
+const summary = {};
+for (const scenario of SCENARIOS) {
+  summary[scenario] = {};
+  for (const impl of IMPLS) summary[scenario][impl] = series((rep) => get(rep, scenario, impl));
+}
+// Ratios are taken per repetition (the runs of one repetition ran side by side), then summarised.
+const ratios = {};
+for (const scenario of ['pingpong', 'fanin', 'idle', 'churn', 'memory']) {
+  ratios[scenario] = {
+    vsEpoll: series((rep) => get(rep, scenario, 'poll') / get(rep, scenario, 'epoll')),
+    vsC: scenario === 'memory' ? null : series((rep) => get(rep, scenario, 'poll') / get(rep, scenario, 'c')),
+    vsNet: series((rep) => get(rep, scenario, 'poll') / get(rep, scenario, 'net')),
+  };
+}
+const idleRatio = {};
+for (const impl of IMPLS) idleRatio[impl] = series((rep) => get(rep, 'idle', impl) / get(rep, 'pingpong', impl));
+
+const targets = [
+  ['pingpong ≥ 5× the epoll package', ratios.pingpong.vsEpoll, 5],
+  ['pingpong ≥ 0.45× raw C', ratios.pingpong.vsC, 0.45],
+  ['fanin ≥ 15× the epoll package', ratios.fanin.vsEpoll, 15],
+  ['fanin ≥ 0.65× raw C', ratios.fanin.vsC, 0.65],
+  ['idle ≥ 0.95 of pingpong', idleRatio.poll, 0.95],
+  ['churn ≥ 1× the epoll package', ratios.churn.vsEpoll, 1],
+].map(([name, s, goal]) => ({ name, median: s?.median ?? null, goal, met: s !== null && s.median >= goal }));
+
+const fmt = (x, scenario) =>
+  x === undefined || x === null ? '–' : scenario === 'memory' ? `${x.toFixed(0)} B` : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
+const unit = { pingpong: 'round trips/s', idle: 'round trips/s, 10,000 idle fds', fanin: 'events/s, 256 ready at once', churn: 'add+remove pairs/s', memory: 'JS heap+external bytes per watch' };
+
+if (quick) {
+  const count = runs.filter((r) => !r.result.skipped).length;
+  console.log(`bench --quick: ${count} measurements of ${SCENARIOS.length} scenarios × ${IMPLS.length} implementations ran; every event delivered (too short to mean anything about speed)`);
+  process.exit(0);
+}
+console.log(`\npoll benchmarks — ${REPS} repetitions, interleaved, ${BUDGET_MS} ms per measurement`);
+console.log(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+for (const scenario of SCENARIOS) {
+  console.log(`${scenario} (${unit[scenario]})`);
+  for (const impl of IMPLS) {
+    const s = summary[scenario][impl];
+    console.log(`  ${LABEL[impl].padEnd(22)} ${s ? `${fmt(s.median, scenario).padStart(8)}  (${fmt(s.min, scenario)}–${fmt(s.max, scenario)})` : '       –  (cannot run this scenario)'}`);
+  }
+  const r = ratios[scenario];
+  const show = (s) => (s ? `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : '–');
+  console.log(`  poll vs epoll package: ${show(r.vsEpoll)}   vs raw C: ${show(r.vsC)}   vs net.Socket: ${show(r.vsNet)}`);
+}
+console.log(`idle / pingpong: ${IMPLS.map((i) => `${i} ${idleRatio[i] ? idleRatio[i].median.toFixed(2) : '–'}`).join(', ')}\n`);
+for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.median === null ? '–' : t.median.toFixed(2)}`);
+
+const total = runs.length;
+console.log(`\n${total} measurements in ${((Date.now() - started) / 1000).toFixed(0)} s; every event delivered.`);
+const out = path.join(root, 'docs', 'bench');
+fs.mkdirSync(out, { recursive: true });
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory: os.totalmem(), kernel: os.release(), node: process.version },
+  settings: { repetitions: REPS, budgetMs: BUDGET_MS, idle: IDLE },
+  summary,
+  ratios,
+  idleRatio,
+  targets,
+  runs,
+};
+fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify(report, null, 2) + '\n');
+fs.writeFileSync(path.join(out, 'chart.svg'), renderChart(report, LABEL));
+console.log(`wrote docs/bench/results.json and docs/bench/chart.svg`);

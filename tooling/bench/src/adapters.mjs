@@ -1,0 +1,74 @@
+// The implementations under test, behind one small interface so every scenario runs the same
+// code on each: watch(fd, onReady) -> handle, unwatch(handle), close(), consume(fd).
+// consume() is the shared descriptor I/O (one read(2) through the same native helper); for
+// net.Socket, libuv has already read the data when 'data' fires, so there is nothing left to do.
+import net from 'node:net';
+import { createRequire } from 'node:module';
+import { sys } from '@poll/testkit';
+
+const require = createRequire(import.meta.url);
+
+export async function adapter(name) {
+  switch (name) {
+    case 'poll': {
+      const { Poller } = await import('@poll/poller');
+      const poller = new Poller();
+      return {
+        watch: (fd, onReady) => poller.add(fd, { readable: true }, onReady),
+        unwatch: (watch) => watch.remove(),
+        consume: (fd) => sys.readByte(fd),
+        close: () => poller.close(),
+        canChurn: true,
+      };
+    }
+    case 'epoll': {
+      // The epoll package: one callback per event, (err, fd, events), dispatched by fd here as
+      // its users do.
+      const { Epoll } = require('epoll');
+      const handlers = new Map();
+      const epoll = new Epoll((err, fd) => {
+        if (err) throw err;
+        handlers.get(fd)?.();
+      });
+      return {
+        watch: (fd, onReady) => {
+          handlers.set(fd, onReady);
+          epoll.add(fd, Epoll.EPOLLIN);
+          return fd;
+        },
+        unwatch: (fd) => {
+          epoll.remove(fd);
+          handlers.delete(fd);
+        },
+        consume: (fd) => sys.readByte(fd),
+        close: () => epoll.close(),
+        canChurn: true,
+      };
+    }
+    case 'net': {
+      // Node's own streams on the same pipes: libuv polls and reads.
+      const sockets = [];
+      return {
+        watch: (fd, onReady) => {
+          const socket = new net.Socket({ fd, readable: true, writable: false });
+          socket.on('data', (chunk) => {
+            for (let i = 0; i < chunk.length; i++) onReady();
+          });
+          sockets.push(socket);
+          return socket;
+        },
+        unwatch: () => {
+          throw new Error('net.Socket cannot let go of a descriptor without closing it');
+        },
+        consume: () => 1,
+        close: () => {
+          for (const s of sockets) s.destroy();
+        },
+        // Churn needs detaching a descriptor and watching it again; a socket owns and closes it.
+        canChurn: false,
+      };
+    }
+    default:
+      throw new Error(`unknown implementation ${name}`);
+  }
+}

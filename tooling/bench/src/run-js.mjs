@@ -1,0 +1,153 @@
+// One measurement in a fresh process: node run-js.mjs <impl> <scenario> <budget-ms> [idle-count]
+// Prints one JSON line like raw-epoll: { ops, seconds, rate, delivered, expected } (memory: bytes).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { adapter } from './adapters.mjs';
+import { sys } from '@poll/testkit';
+
+const [impl, scenario, budgetArg, idleArg] = process.argv.slice(2);
+const budget = Number(budgetArg) / 1000;
+const idleCount = Number(idleArg ?? 10000);
+const quick = process.argv.includes('quick');
+const now = () => performance.now() / 1000;
+const a = await adapter(impl);
+
+/** Runs `step(done)` repeatedly through a warm-up (a fifth of the budget) and the budget. */
+function timed(count) {
+  const start = now();
+  let warming = true;
+  let warm = 0;
+  let t0 = start;
+  return {
+    // Called every so often with the running count; returns the result once time is up.
+    check(n) {
+      const t = now();
+      if (warming && t >= start + budget / 5) {
+        warming = false;
+        warm = n;
+        t0 = t;
+      } else if (!warming && t >= t0 + budget) {
+        return { ops: n - warm, seconds: t - t0, rate: (n - warm) / (t - t0), ...count() };
+      }
+      return null;
+    },
+  };
+}
+
+/**
+ * `n` descriptors nobody writes: opens of one FIFO, each read-write so it never sees EOF (Linux
+ * defines O_RDWR on a FIFO). One descriptor each, each its own open file (the kernel limits
+ * wake-up paths per file through nested epoll sets), and a kind net.Socket can take too.
+ */
+function idlePipes(n) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poll-bench-'));
+  const fifo = path.join(dir, 'idle');
+  execFileSync('mkfifo', [fifo]);
+  const fds = [];
+  for (let i = 0; i < n; i++) fds.push(fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return fds;
+}
+
+function pingpong(idle) {
+  return new Promise((resolve, reject) => {
+    const [ar, aw] = sys.pipe();
+    const [br, bw] = sys.pipe();
+    for (const fd of idlePipes(idle)) a.watch(fd, () => reject(new Error('an idle descriptor fired')));
+    let trips = 0;
+    const clock = timed(() => ({ delivered: trips, expected: trips }));
+    a.watch(ar, () => {
+      a.consume(ar);
+      sys.writeByte(bw);
+    });
+    a.watch(br, () => {
+      a.consume(br);
+      trips++;
+      if ((trips & 255) === 0 || quick) {
+        const result = clock.check(trips);
+        if (result) return resolve(result);
+      }
+      sys.writeByte(aw);
+    });
+    sys.writeByte(aw);
+  });
+}
+
+function fanin() {
+  const N = 256;
+  return new Promise((resolve) => {
+    const writers = [];
+    let handled = 0;
+    let rounds = 0;
+    let left = N;
+    const clock = timed(() => ({ delivered: handled, expected: rounds * N }));
+    const round = () => {
+      left = N;
+      for (const w of writers) sys.writeByte(w);
+    };
+    for (let i = 0; i < N; i++) {
+      const [r, w] = sys.pipe();
+      writers.push(w);
+      a.watch(r, () => {
+        a.consume(r);
+        handled++;
+        if (--left === 0) {
+          rounds++;
+          const result = clock.check(handled);
+          if (result) return resolve(result);
+          round();
+        }
+      });
+    }
+    round();
+  });
+}
+
+async function churn() {
+  const [r] = sys.pipe();
+  let pairs = 0;
+  const clock = timed(() => ({ delivered: pairs, expected: pairs }));
+  const noop = () => {};
+  for (;;) {
+    for (let i = 0; i < 256; i++) a.unwatch(a.watch(r, noop));
+    pairs += 256;
+    const result = clock.check(pairs);
+    if (result) return result;
+  }
+}
+
+async function memory() {
+  const fds = idlePipes(idleCount);
+  const noop = () => {};
+  const settle = async () => {
+    for (let i = 0; i < 4; i++) {
+      globalThis.gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const m = process.memoryUsage();
+    return { rss: m.rss, js: m.heapUsed + m.external };
+  };
+  const keep = [];
+  const before = await settle();
+  for (const fd of fds) keep.push(a.watch(fd, noop));
+  const after = await settle();
+  return {
+    ops: idleCount,
+    bytesPerWatch: (after.js - before.js) / idleCount,
+    rssPerWatch: (after.rss - before.rss) / idleCount,
+    delivered: keep.length,
+    expected: idleCount,
+  };
+}
+
+let result;
+if (scenario === 'pingpong') result = await pingpong(0);
+else if (scenario === 'idle') result = await pingpong(idleCount);
+else if (scenario === 'fanin') result = await fanin();
+else if (scenario === 'churn') result = a.canChurn ? await churn() : { skipped: 'cannot detach a descriptor' };
+else if (scenario === 'memory') result = await memory();
+else throw new Error(`unknown scenario ${scenario}`);
+console.log(JSON.stringify(result));
+process.exit(0); // watches on never-ready descriptors would keep some implementations alive
