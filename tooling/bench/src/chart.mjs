@@ -18,7 +18,7 @@ export function renderChart(report, labels) {
   const barMax = 430;
   const bar = 16;
   const gap = 4;
-  let y = 56;
+  let y = 66;
   const parts = [];
   for (const [scenario, title] of Object.entries(TITLES)) {
     const s = report.summary[scenario];
@@ -30,7 +30,7 @@ export function renderChart(report, labels) {
       const w = m ? Math.max(1, (m / top) * barMax) : 0;
       parts.push(`<text x="${left - 8}" y="${y + 12}" class="l" text-anchor="end">${esc(labels[impl])}</text>`);
       if (m) {
-        const vsC = s.c?.median ? ` (${(m / s.c.median).toFixed(2)}× C)` : '';
+        const vsC = s.c?.median ? ` (${(m / s.c.median).toFixed(2)}× raw C)` : '';
         parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${COLORS[impl]}"/>`);
         parts.push(`<text x="${left + w + 6}" y="${y + 12}" class="v">${k(m)}${esc(vsC)}</text>`);
       } else {
