@@ -5,7 +5,7 @@ import { sys } from './index.js';
 
 export const backend = Object.freeze({
   name: 'epoll',
-  supported: sys.threadedSupported,
+  supported: sys.supported,
   bits: sys.bits,
   create: (buffer, onBatch) => new sys.ThreadedEpoll(buffer, onBatch),
 });

@@ -6,11 +6,7 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  using Kqueue = pollglue::PollerWrap<pollbsd::KqueueKernel, pollglue::ThreadLoop>;
-  exports.Set("Kqueue", Kqueue::Define(env, "Kqueue"));
-  exports.Set("bits", pollglue::BitsObject(env));
-  exports.Set("supported", Napi::Number::New(env, pollbsd::KqueueKernel::kSupported));
-  return exports;
+  return pollglue::ExportBackend<pollbsd::KqueueKernel, pollglue::ThreadLoop>(env, exports, "Kqueue");
 }
 
 }  // namespace

@@ -36,8 +36,7 @@ class KqueueKernel {
   static constexpr int32_t kSupported = kReadable | kWritable | kEdge | kOneshot;
 
   // Close-on-exec from birth where the system can (FreeBSD 14 kqueuex, NetBSD and OpenBSD 7.4
-  // kqueue1); elsewhere (macOS) kqueue() then FD_CLOEXEC, and a descriptor whose flag could not
-  // be set is closed rather than handed out half-made. A binary built where kqueuex exists
+  // kqueue1); elsewhere (macOS) kqueue() then FD_CLOEXEC. A binary built where kqueuex exists
   // needs it at run time (FreeBSD 14 or later).
   static int Create(const char** failed) {
 #if defined(KQUEUE_CLOEXEC)
@@ -54,14 +53,7 @@ class KqueueKernel {
       *failed = "kqueue";
       return -1;
     }
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-      int err = errno;
-      close(fd);
-      errno = err;
-      *failed = "fcntl";
-      return -1;
-    }
-    return fd;
+    return CloexecOrClose(fd, failed);
 #endif
   }
 

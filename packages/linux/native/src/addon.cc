@@ -6,11 +6,7 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  using Epoll = pollglue::PollerWrap<polllinux::EpollKernel, pollglue::UvPollLoop>;
-  exports.Set("Epoll", Epoll::Define(env, "Epoll"));
-  exports.Set("bits", pollglue::BitsObject(env));
-  exports.Set("supported", Napi::Number::New(env, polllinux::EpollKernel::kSupported));
-  return exports;
+  return pollglue::ExportBackend<polllinux::EpollKernel, pollglue::UvPollLoop>(env, exports, "Epoll");
 }
 
 }  // namespace

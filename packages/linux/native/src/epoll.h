@@ -23,9 +23,7 @@ class EpollKernel {
   static constexpr int32_t kSupported = kReadable | kWritable | kPriority | kEdge | kOneshot;
 
   // Close-on-exec from birth: a child spawned at any moment must not inherit the descriptor.
-  // Only a kernel (or seccomp policy) without epoll_create1 gets the two-step fallback, and a
-  // descriptor whose flag could not be set is closed rather than handed out half-made
-  // (https://github.com/golang/go/issues/22606 describes the leak that follows otherwise).
+  // Only a kernel (or seccomp policy) without epoll_create1 gets the two-step fallback.
   static int Create(const char** failed) {
     int fd = epoll_create1(EPOLL_CLOEXEC);
     if (fd >= 0) return fd;
@@ -38,14 +36,7 @@ class EpollKernel {
       *failed = "epoll_create";
       return -1;
     }
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-      int err = errno;
-      close(fd);
-      errno = err;
-      *failed = "fcntl";
-      return -1;
-    }
-    return fd;
+    return CloexecOrClose(fd, failed);
   }
 
   EpollKernel(int fd, size_t capacity) : epfd_(fd), events_(capacity) {}

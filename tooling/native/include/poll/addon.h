@@ -6,6 +6,9 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -36,6 +39,18 @@ inline Napi::Object BitsObject(Napi::Env env) {
   bits.Set("EDGE", static_cast<int32_t>(kEdge));
   bits.Set("ONESHOT", static_cast<int32_t>(kOneshot));
   return bits;
+}
+
+// The second step of creating a poller descriptor where the system cannot make it
+// close-on-exec at once: set FD_CLOEXEC, or close it and fail. Never a half-made descriptor
+// (https://github.com/golang/go/issues/22606 describes the leak that follows otherwise).
+inline int CloexecOrClose(int fd, const char** failed) {
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) return fd;
+  int err = errno;
+  close(fd);
+  errno = err;
+  *failed = "fcntl";
+  return -1;
 }
 
 // Thrown as { message, errno, syscall, fd }; core's toPollError gives it Node's shape and code.

@@ -155,4 +155,13 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap<Kernel, Loop>> {
   napi_async_cleanup_hook_handle hook_ = nullptr;
 };
 
+// A backend addon's exports: its poller class under `name`, core's bits, and what it supports.
+template <class Kernel, template <class> class Loop>
+Napi::Object ExportBackend(Napi::Env env, Napi::Object exports, const char* name) {
+  exports.Set(name, PollerWrap<Kernel, Loop>::Define(env, name));
+  exports.Set("bits", BitsObject(env));
+  exports.Set("supported", Napi::Number::New(env, Kernel::kSupported));
+  return exports;
+}
+
 }  // namespace pollglue

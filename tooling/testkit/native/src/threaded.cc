@@ -4,8 +4,5 @@
 #include "poll/poller.h"
 
 void RegisterThreadedEpoll(Napi::Env env, Napi::Object exports) {
-  using ThreadedEpoll = pollglue::PollerWrap<polllinux::EpollKernel, pollglue::ThreadLoop>;
-  exports.Set("ThreadedEpoll", ThreadedEpoll::Define(env, "ThreadedEpoll"));
-  exports.Set("bits", pollglue::BitsObject(env));
-  exports.Set("threadedSupported", Napi::Number::New(env, polllinux::EpollKernel::kSupported));
+  pollglue::ExportBackend<polllinux::EpollKernel, pollglue::ThreadLoop>(env, exports, "ThreadedEpoll");
 }
