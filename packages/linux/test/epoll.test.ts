@@ -148,6 +148,19 @@ describe('epoll specifics', () => {
     native.close();
   });
 
+  it('level-triggered readiness nobody drains is reported about once per loop turn, not once per re-poll', async () => {
+    const p = poller();
+    const [r, w] = sys.pipe();
+    open.push(r, w);
+    let events = 0;
+    p.add(r, { readable: true }, () => events++); // never reads: stays readable
+    write(w, 'x');
+    const turns = 40;
+    for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toBeGreaterThanOrEqual(turns / 2);
+    expect(events).toBeLessThanOrEqual(turns + turns / 4);
+  });
+
   it('descriptors ready before the loop looks arrive in exactly one JS call per maxEvents', async () => {
     for (const [maxEvents, calls] of [[1024, 1], [64, 4]] as const) {
       const p = poller({ maxEvents });

@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace pollglue {
 
@@ -103,6 +105,7 @@ class BatchSink {
     env_ = env;
     data_ = array.Data();
     capacity_ = array.ElementLength() / kSlot;
+    previous_.reserve(capacity_);
     array_ = Napi::Persistent(array.As<Napi::Object>());
     // Weak until core pins it: an abandoned poller that watches nothing can be collected.
     callback_ = Napi::Weak(info[1].As<Napi::Function>());
@@ -153,6 +156,21 @@ class BatchSink {
     slot[2] = mask;
   }
 
+  // Whether any registration in this batch's first `count` slots was also in the previous
+  // batch of the same wakeup: level-triggered readiness that nobody has drained yet.
+  bool RepeatsPrevious(size_t count) {
+    bool repeat = false;
+    for (size_t i = 0; i < count && !repeat; i++) {
+      repeat = std::binary_search(previous_.begin(), previous_.end(), Key(i));
+    }
+    previous_.clear();
+    for (size_t i = 0; i < count; i++) previous_.push_back(Key(i));
+    std::sort(previous_.begin(), previous_.end());
+    return repeat;
+  }
+
+  void ForgetPrevious() { previous_.clear(); }
+
   // A second kernel event for the descriptor already in slot `index` (kqueue reports each
   // filter on its own).
   void Merge(size_t index, int32_t mask) { data_[index * kSlot + 2] |= mask; }
@@ -196,7 +214,13 @@ class BatchSink {
   }
 
  private:
+  uint64_t Key(size_t i) const {
+    const int32_t* slot = data_ + i * kSlot;
+    return (static_cast<uint64_t>(static_cast<uint32_t>(slot[0])) << 32) | static_cast<uint32_t>(slot[1]);
+  }
+
   napi_env env_ = nullptr;
+  std::vector<uint64_t> previous_;
   int32_t* data_ = nullptr;
   size_t capacity_ = 0;
   bool pinned_ = false;

@@ -100,19 +100,28 @@ class UvPollLoop {
  private:
   // Drains the kernel, and keeps draining while that pays: the events a callback causes (a reply
   // written, a peer woken) are often ready by the time it returns, and taking them now saves a
-  // trip through libuv's own wait. A look that finds nothing turns this off; a full batch, or
-  // a probe every kProbeEvery wakeups, turns it on again.
+  // trip through libuv's own wait. It stops at a look that finds nothing, or that finds again
+  // a registration of the batch before (level-triggered readiness nobody has drained: once per
+  // loop turn is enough), and stays off until a full batch, or a probe every kProbeEvery
+  // wakeups, turns it on again.
   static void OnReadable(uv_poll_t* handle, int /*status*/, int /*events*/) {
     auto* owner = static_cast<Owner*>(handle->data);
     if (owner == nullptr) return;
     UvPollLoop& self = owner->loop();
+    const size_t capacity = owner->kernel().capacity();
     bool again = self.again_ || (++self.wakeups_ % kProbeEvery) == 0;
-    for (int round = 0; round < kRoundsPerWakeup && owner->open(); round++) {
+    owner->StartWakeup();
+    for (int round = 0; round < kRoundsPerWakeup; round++) {
       int n = owner->kernel().Wait(0);
       if (round > 0) self.again_ = n > 0;
       if (n <= 0) return;
-      owner->Dispatch(n);  // may close the poller
-      if (static_cast<size_t>(n) < owner->kernel().capacity() && !again) return;
+      bool repeated = owner->Dispatch(n);
+      if (!owner->open()) return;  // closed by a callback: nothing of it may be touched
+      if (repeated) {
+        self.again_ = false;
+        return;
+      }
+      if (static_cast<size_t>(n) < capacity && !again) return;
     }
   }
 

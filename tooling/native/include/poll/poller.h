@@ -85,11 +85,17 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap<Kernel, Loop>> {
     napi_fatal_exception(env, error.Value());
   }
 
-  void Dispatch(int n) {
-    if (!sink_.Begin(static_cast<size_t>(n))) return;  // the buffer was taken away from us
+  // Delivers `n` raw events; says whether they repeated a registration of the previous batch
+  // of this wakeup (see UvPollLoop). May close the poller.
+  bool Dispatch(int n) {
+    if (!sink_.Begin(static_cast<size_t>(n))) return true;  // the buffer was taken away from us
     size_t count = kernel_->Translate(n, sink_);
+    bool repeated = sink_.RepeatsPrevious(count);
     if (count > 0) sink_.Deliver(count);
+    return repeated;
   }
+
+  void StartWakeup() { sink_.ForgetPrevious(); }
 
  private:
   Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), open() ? kernel_->fd() : -1); }
