@@ -1,3 +1,4 @@
+import { fstatSync, readFileSync } from 'node:fs';
 import {
   Bits,
   type Backend,
@@ -100,7 +101,9 @@ export class PollerBase implements Disposable {
    * the same file is still open (a dup, a child process), epoll keeps reporting it and nothing
    * can delete it: an event for one of these tokens makes the poller rebuild its set.
    */
-  readonly #orphans = new Set<number>();
+  readonly #orphans = new Map<number, number>(); // token -> #batch when it was orphaned
+  /** Counts dispatched batches: an orphan's event in the batch that orphaned it is stale, not a ghost. */
+  #batch = 0;
   #nextToken = 1;
   #wantRef = true;
   #nativeRef = false;
@@ -369,13 +372,15 @@ export class PollerBase implements Disposable {
   #dispatch(count: number): void {
     const buffer = this.#buffer;
     const table = this.#table;
+    const batch = ++this.#batch;
     let ghost = -1;
     for (let i = 0; i < count * TRIPLE; i += TRIPLE) {
       const fd = buffer[i]!;
       const reg = table.get(fd);
       // Removed, or removed and added again since the kernel queued this event.
       if (reg === undefined || reg.token !== buffer[i + 1]) {
-        if (this.#orphans.has(buffer[i + 1]!)) ghost = fd;
+        const orphaned = this.#orphans.get(buffer[i + 1]!);
+        if (orphaned !== undefined && orphaned < batch) ghost = fd;
         continue;
       }
       const mask = buffer[i + 2]!;
@@ -406,22 +411,39 @@ export class PollerBase implements Disposable {
    */
   #rebuild(ghostFd: number): void {
     const old = this.#native!;
+    const files = registeredFiles(old.fd);
     let fresh: NativePoller;
     try {
       fresh = this.#backendImpl.create(this.#buffer, this.#onBatch);
     } catch (e) {
+      this.#orphans.clear(); // no retry storm; the ghost keeps firing on the old set
       process.emitWarning(`poll: could not rebuild the ${this.backend} set: ${String(toPollError(e))}`, { code: 'POLL_REBUILD_FAILED' });
       return;
     }
     const ended: Registration[] = [];
     for (const reg of this.#table.values()) {
+      // Closed without remove(), and maybe its number reused by another file since: that
+      // file is not this watch's to report.
+      if (files !== undefined && !sameFile(files.get(reg.fd), reg.fd)) {
+        ended.push(reg);
+        continue;
+      }
       // A fired oneshot stays out until rearm() puts it back, as the kernel would keep it.
       reg.detached = reg.disarmed;
       if (reg.detached) continue;
       try {
         fresh.add(reg.fd, reg.mask, reg.token);
-      } catch {
-        ended.push(reg); // its fd was closed without remove()
+      } catch (e) {
+        const err = toPollError(e);
+        if (err instanceof PollError && err.code === 'EBADF') {
+          ended.push(reg); // its fd was closed without remove()
+          continue;
+        }
+        // Out of watches or memory: keep the old set whole rather than lose a watch.
+        fresh.close();
+        this.#orphans.clear();
+        process.emitWarning(`poll: could not rebuild the ${this.backend} set: ${String(err)}`, { code: 'POLL_REBUILD_FAILED' });
+        return;
       }
     }
     for (const reg of ended) this.#table.delete(reg.fd);
@@ -499,8 +521,8 @@ export class PollerBase implements Disposable {
         const err = toPollError(e);
         // The kernel forgets a registration by itself when its descriptor is closed.
         if (!(err instanceof PollError) || (err.code !== 'EBADF' && err.code !== 'ENOENT')) throw err;
-        this.#orphans.add(reg.token);
-        if (this.#orphans.size > MAX_ORPHANS) this.#orphans.delete(this.#orphans.values().next().value!);
+        this.#orphans.set(reg.token, this.#batch);
+        if (this.#orphans.size > MAX_ORPHANS) this.#orphans.delete(this.#orphans.keys().next().value!);
       }
     }
     this.#table.delete(reg.fd);
@@ -535,6 +557,47 @@ export class PollerBase implements Disposable {
       else native.unref();
     }
   };
+}
+
+interface FileId {
+  ino: bigint;
+  major: number;
+  minor: number;
+}
+
+/**
+ * Which file each registration of an epoll set belongs to, from the kernel's own record
+ * (Linux: /proc/self/fdinfo/<epoll fd> lists "tfd: <fd> … ino:<hex> sdev:<hex>" per
+ * registration). Undefined where there is no such record.
+ */
+function registeredFiles(epollFd: number): Map<number, FileId> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/self/fdinfo/${epollFd}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const files = new Map<number, FileId>();
+  for (const m of text.matchAll(/^tfd:\s*(\d+)\b.*?\bino:([0-9a-f]+)\s+sdev:([0-9a-f]+)/gm)) {
+    const sdev = parseInt(m[3]!, 16); // the kernel's dev_t: major << 20 | minor
+    files.set(Number(m[1]), { ino: BigInt(`0x${m[2]}`), major: sdev >>> 20, minor: sdev & 0xfffff });
+  }
+  return files;
+}
+
+/** Whether `fd` still refers to the file the kernel registered under its number. */
+function sameFile(registered: FileId | undefined, fd: number): boolean {
+  if (registered === undefined) return false;
+  let stat;
+  try {
+    stat = fstatSync(fd, { bigint: true });
+  } catch {
+    return false;
+  }
+  const dev = Number(stat.dev); // userspace encoding: minor low byte, major, minor high bits
+  const major = (dev >>> 8) & 0xfff;
+  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00);
+  return stat.ino === registered.ino && major === registered.major && minor === registered.minor;
 }
 
 function mergeEvents(a: PollEvent, b: PollEvent): PollEvent {

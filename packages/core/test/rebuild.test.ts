@@ -16,11 +16,13 @@ class Instances implements Backend {
   readonly closedFds = new Set<number>();
   /** fds whose remove() fails with EBADF but whose registration the kernel keeps. */
   readonly ghostly = new Set<number>();
+  /** errno that add() fails with on the next native created (a fresh set), for all fds. */
+  failFreshAdds: number | undefined;
   buffer!: Int32Array;
   onBatch!: (count: number) => void;
-
   create(buffer: Int32Array, onBatch: (count: number) => void): NativePoller {
-    const state = { fd: 100 + this.natives.length, set: new Map(), closed: false, pinned: false, refed: false };
+    // No such fd exists here, so there is no /proc record of the set to consult.
+    const state = { fd: 1_000_000 + this.natives.length, set: new Map(), closed: false, pinned: false, refed: false };
     this.natives.push(state);
     this.buffer = buffer;
     this.onBatch = onBatch;
@@ -32,6 +34,7 @@ class Instances implements Backend {
       },
       add(fd, mask, token) {
         if (backend.closedFds.has(fd)) throw fail(E.EBADF, fd);
+        if (backend.failFreshAdds !== undefined && backend.natives.length > 1) throw fail(backend.failFreshAdds, fd);
         state.set.set(fd, { mask, token });
       },
       modify(fd, mask, token) {
@@ -139,5 +142,38 @@ describe('rebuilding the kernel set around a registration nobody can delete', ()
     expect(poller.size).toBe(0);
     await null;
     expect(backend.current.pinned).toBe(false);
+  });
+
+  it("an orphan's stale event in the batch that orphaned it is not a ghost", () => {
+    const backend = new Instances();
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const poller = new PollerBase(backend);
+    poller.add(3, { readable: true }, () => {
+      // closed and removed inside the batch: EBADF from the kernel
+      backend.ghostly.add(4);
+      poller.remove(4);
+    });
+    poller.add(4, { readable: true }, () => {});
+    backend.fire([3, 4]); // 4's event was already in this batch
+    expect(backend.natives).toHaveLength(1);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('a fresh set that cannot take every watch (ENOSPC) is dropped: the old set stays whole', async () => {
+    const backend = new Instances();
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const poller = new PollerBase(backend);
+    poller.add(3, { readable: true }, () => {});
+    poller.add(5, { readable: true }, () => {});
+    backend.ghostly.add(3);
+    poller.remove(3);
+    backend.failFreshAdds = E.ENOSPC;
+    backend.fire([3]);
+    expect(backend.natives).toHaveLength(2);
+    expect(backend.natives[1]!.closed).toBe(true);
+    expect(backend.natives[0]!.closed).toBe(false);
+    expect(poller.fd).toBe(backend.natives[0]!.fd);
+    expect(poller.size).toBe(1);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('could not rebuild'), { code: 'POLL_REBUILD_FAILED' });
   });
 });

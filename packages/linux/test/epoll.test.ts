@@ -119,6 +119,31 @@ describe('epoll specifics', () => {
     expect(sys.fdFlags(p.fd).cloexec).toBe(true);
   });
 
+  it('a rebuild never hands a reused fd number to the watch that had it: that watch ends instead', async () => {
+    const p = poller();
+    const [a, aw] = sys.pipe();
+    const [b, bw] = sys.pipe();
+    open.push(aw, bw);
+    p.add(a, { readable: true }, () => {});
+    const ended = p.once(b, { readable: true }); // a watch that will be left behind
+    void ended.catch(() => {});
+    open.push(sys.dup(a)); // keeps a's file alive after a is closed
+    fs.closeSync(a);
+    expect(p.remove(a)).toBe(true); // EBADF: the registration stays in the kernel
+    fs.closeSync(b); // closed without remove(): the kernel drops it (no other copy)
+    const [c, cw] = sys.pipe(); // lowest free numbers: c takes a's, then...
+    const [d, dw] = sys.pipe();
+    open.push(c, cw, d, dw);
+    expect([c, cw, d, dw]).toContain(b); // ...b's number belongs to another pipe now
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    write(aw, 'x'); // the ghost fires: rebuild
+    expect(await warned).toMatchObject({ code: 'POLL_REBUILT' });
+    await expect(ended).rejects.toMatchObject({ code: 'ERR_POLL_NOT_WATCHED' });
+    expect(p.size).toBe(0);
+    const info = fs.readFileSync(`/proc/self/fdinfo/${p.fd}`, 'utf8');
+    expect(info).not.toMatch(/tfd:/); // nothing re-added under a number that changed hands
+  });
+
   it('a kernel limit on nested epoll sets is a PollError on add(), never an abort in the event loop', async () => {
     // More than 500 descriptors of one file through a nested epoll set exceed the kernel's
     // wake-up path limit (fs/eventpoll.c, path_limits). Had the nesting been left to libuv's
