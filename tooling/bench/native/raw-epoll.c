@@ -88,7 +88,7 @@ static void pingpong(double budget, int idle, int quick) {
             start = t;
           } else if (!warming && t >= end) {
             long ops = trips - warm;
-            printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld}\n", ops, t - start,
+            printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld,\"spurious\":0}\n", ops, t - start,
                    ops / (t - start), trips, trips);
             return;
           }
@@ -137,7 +137,7 @@ static void fanin(double budget) {
       start = t;
     } else if (!warming && t >= end) {
       long ops = handled - warm;
-      printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld}\n", ops, t - start, ops / (t - start),
+      printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld,\"spurious\":0}\n", ops, t - start, ops / (t - start),
              handled, rounds * N);
       return;
     }
@@ -166,7 +166,7 @@ static void churn(double budget) {
       start = t;
     } else if (!warming && t >= end) {
       long ops = pairs - warm;
-      printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld}\n", ops, t - start, ops / (t - start),
+      printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld,\"spurious\":0}\n", ops, t - start, ops / (t - start),
              pairs, pairs);
       return;
     }
