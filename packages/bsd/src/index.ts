@@ -1,14 +1,11 @@
 import { createRequire } from 'node:module';
-import { PollerBase, type Backend, type PollerOptions } from '@poll/core';
+import { pollerClass, type Backend, type PollerBase } from '@poll/core';
 
 const { backend } = createRequire(import.meta.url)('../backend.cjs') as { backend: Backend };
 
 /** A Poller on kqueue. */
-export class Poller extends PollerBase {
-  constructor(options?: PollerOptions) {
-    super(backend, options);
-  }
-}
+export const Poller = pollerClass(backend);
+export type Poller = PollerBase;
 
 export { backend };
 export { PollError, PollerBase } from '@poll/core';

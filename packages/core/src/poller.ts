@@ -618,3 +618,15 @@ function notWatched(fd: number): Error {
 function closedError(): Error {
   return libraryError('ERR_POLL_CLOSED', 'The poller is closed');
 }
+
+/** The Poller class applications construct, for one backend: `new Poller(options)`. */
+export type PollerClass = new (options?: PollerOptions) => PollerBase;
+
+/** How a platform package (and the facade) makes its `Poller` from its backend. */
+export function pollerClass(backend: Backend): PollerClass {
+  return class Poller extends PollerBase {
+    constructor(options?: PollerOptions) {
+      super(backend, options);
+    }
+  };
+}

@@ -1,16 +1,13 @@
 import { createRequire } from 'node:module';
-import { PollerBase, selectBackend, type Backend, type PollerOptions } from '@poll/core';
+import { pollerClass, selectBackend, type Backend, type PollerBase } from '@poll/core';
 
 // Our own require: under pnpm's strict layout only this package, which declares the platform
 // packages as optionalDependencies, can resolve them.
 const backend: Backend = selectBackend(createRequire(import.meta.url));
 
 /** A Poller on this platform's kernel facility: epoll on Linux, kqueue on macOS and the BSDs. */
-export class Poller extends PollerBase {
-  constructor(options?: PollerOptions) {
-    super(backend, options);
-  }
-}
+export const Poller = pollerClass(backend);
+export type Poller = PollerBase;
 
 export { backend };
 export { PollError, PollerBase, Bits } from '@poll/core';
