@@ -73,11 +73,11 @@ inline void ThrowType(Napi::Env env, const char* message) {
 // Core validates arguments first; this only keeps direct callers of the binding from crashing it.
 inline bool Int32Args(const Napi::CallbackInfo& info, size_t count, int32_t* out) {
   for (size_t i = 0; i < count; i++) {
-    if (!info[i].IsNumber()) {
+    // One call per argument: napi_get_value_int32 itself refuses what is not a number.
+    if (napi_get_value_int32(info.Env(), info[i], &out[i]) != napi_ok) {
       ThrowType(info.Env(), "poll: expected integer arguments");
       return false;
     }
-    out[i] = info[i].As<Napi::Number>().Int32Value();
   }
   if (out[0] < 0) {
     ThrowErrno(info.Env(), EBADF, "poll", out[0]);
