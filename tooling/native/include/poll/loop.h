@@ -8,9 +8,9 @@
 //               nested in libuv's own kqueue is reported readable whether or not events are
 //               pending on macOS (https://github.com/libuv/libuv/issues/883).
 //
-// Both call back into their Owner: `Kernel& kernel()`, `void Dispatch(int n)` (translate and
-// deliver `n` raw events), `bool open()`, and for ThreadLoop `void Fail(int err)` (the wait
-// itself failed). ThreadLoop also needs the Kernel's InitWake() and Wake().
+// Both call back into their Owner: `Kernel& kernel()`, `bool Dispatch(int n, bool compare)`
+// (translate and deliver `n` raw events), `bool open()`, and for ThreadLoop `void Fail(int err)`
+// (the wait itself failed). ThreadLoop also needs the Kernel's InitWake() and Wake().
 #pragma once
 
 #include <uv.h>
@@ -115,7 +115,7 @@ class UvPollLoop {
       int n = owner->kernel().Wait(0);
       if (round > 0) self.again_ = n > 0;
       if (n <= 0) return;
-      bool repeated = owner->Dispatch(n);
+      bool repeated = owner->Dispatch(n, /*compare=*/true);
       if (!owner->open()) return;  // closed by a callback: nothing of it may be touched
       if (repeated) {
         self.again_ = false;

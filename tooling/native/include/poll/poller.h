@@ -85,12 +85,12 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap<Kernel, Loop>> {
     napi_fatal_exception(env, error.Value());
   }
 
-  // Delivers `n` raw events; says whether they repeated a registration of the previous batch
-  // of this wakeup (see UvPollLoop). May close the poller.
-  bool Dispatch(int n) {
+  // Delivers `n` raw events. With `compare` (UvPollLoop's re-polling), says whether they
+  // repeated a registration of the previous batch of this wakeup. May close the poller.
+  bool Dispatch(int n, bool compare = false) {
     if (!sink_.Begin(static_cast<size_t>(n))) return true;  // the buffer was taken away from us
     size_t count = kernel_->Translate(n, sink_);
-    bool repeated = sink_.RepeatsPrevious(count);
+    bool repeated = compare && sink_.RepeatsPrevious(count);
     if (count > 0) sink_.Deliver(count);
     return repeated;
   }
