@@ -2,6 +2,7 @@
 // How a platform package (@poll/linux, @poll/bsd) turns its addon into the backend core
 // expects, with errors that say what went wrong. CommonJS so that the facade can require()
 // the platform package's backend.cjs synchronously.
+const path = require('node:path');
 
 function noBackend(message, cause) {
   const err = new Error(message, cause === undefined ? undefined : { cause });
@@ -28,19 +29,7 @@ module.exports = function loadBackend(o) {
         'Install @poll/poller, which picks the backend for the platform it runs on.',
     );
   }
-  let binding;
-  try {
-    binding = o.load(o.dir);
-  } catch (cause) {
-    // node-gyp-build found nothing to load; anything else (a binary for another libc, a file
-    // it may not read) is the real error and stays as it is.
-    if (!/No native build was found/.test(String(cause && cause.message))) throw cause;
-    throw noBackend(
-      `${o.pkg} has no prebuilt binary for ${process.platform}-${process.arch} and none was built from ` +
-        'source. Build it from a checkout of the poll repository with `pnpm install && pnpm build`.',
-      cause,
-    );
-  }
+  const binding = loadAddon(o);
   const Native = binding[o.className];
   return {
     backend: Object.freeze({
@@ -51,3 +40,45 @@ module.exports = function loadBackend(o) {
     }),
   };
 };
+
+const NOT_FOUND = /No native build was found/;
+
+// A build from source (native/build/Release, made by the command below or by the workspace's
+// `pnpm build`) wins over a prebuilt binary, as node-gyp-build itself prefers build/ over
+// prebuilds/: whoever built it asked for it.
+function loadAddon(o) {
+  const native = path.join(o.dir, 'native');
+  try {
+    return o.load(native);
+  } catch (cause) {
+    if (!NOT_FOUND.test(String(cause && cause.message))) throw cause;
+  }
+  try {
+    return o.load(o.dir);
+  } catch (cause) {
+    // node-gyp-build found nothing to load; anything else (a binary for another libc, a file
+    // it may not read) is the real error and stays as it is.
+    if (!NOT_FOUND.test(String(cause && cause.message))) throw cause;
+    throw noBackend(
+      `${o.pkg} has no prebuilt binary for ${process.platform}-${process.arch}${libcNote()} and none was built ` +
+        'from source. Build it in place (needs python3, make and a C++ compiler; no checkout needed):\n\n' +
+        `    ${buildCommand(native)}\n\n` +
+        'then run your program again. The build stays in that directory until the package is reinstalled.',
+      cause,
+    );
+  }
+}
+
+/** The one command that builds the addon inside the installed package. */
+function buildCommand(nativeDir) {
+  const quoted = /^[\w@%+=:,./-]+$/.test(nativeDir) ? nativeDir : `"${nativeDir}"`;
+  return `npx --yes node-gyp@12 rebuild --directory ${quoted}`;
+}
+
+// Prebuilt Linux binaries are for glibc; on musl (Alpine) they are skipped.
+function libcNote() {
+  if (process.platform !== 'linux') return '';
+  const report = process.report && typeof process.report.getReport === 'function' ? process.report.getReport() : null;
+  const glibc = report && report.header && report.header.glibcVersionRuntime;
+  return glibc ? ` (glibc ${glibc})` : ' (not glibc)';
+}

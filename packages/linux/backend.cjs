@@ -1,6 +1,8 @@
 'use strict';
 // The epoll backend as core expects it. CommonJS so that @poll/poller can require() it.
-module.exports = require('@poll/core/load-backend')({
+// `exports.backend =` (not `module.exports =`) so that Node's CommonJS lexer sees the name and
+// `import { backend } from '@poll/linux/backend'` works from ESM too.
+exports.backend = require('@poll/core/load-backend')({
   pkg: '@poll/linux',
   dir: __dirname,
   load: require('node-gyp-build'),
@@ -8,4 +10,4 @@ module.exports = require('@poll/core/load-backend')({
   className: 'Epoll',
   platforms: ['linux', 'android'],
   serves: 'Linux',
-});
+}).backend;

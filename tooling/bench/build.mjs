@@ -20,6 +20,6 @@ function run(cmd, args, cwd) {
 }
 
 const epollDir = path.dirname(require.resolve('epoll/package.json'));
-run(path.join(here, 'node_modules', '.bin', 'poll-build-native'), [epollDir, '--plain'], here);
+run(path.join(here, 'node_modules', '.bin', 'poll-build-native'), [epollDir], here);
 mkdirSync(path.join(here, 'native', 'build'), { recursive: true });
 run('cc', ['-O2', '-Wall', '-Wextra', '-o', path.join(here, 'native', 'build', 'raw-epoll'), path.join(here, 'native', 'raw-epoll.c')], here);

@@ -9,7 +9,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 /** The test-only native helpers (pipe2, socketpair, eventfd, MSG_OOB, seccomp). */
-export const sys = require('node-gyp-build')(here);
+export const sys = require('node-gyp-build')(path.join(here, 'native'));
 
 export const fixtures = path.join(here, 'fixtures');
 

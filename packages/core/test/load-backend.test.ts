@@ -47,7 +47,36 @@ describe('loading a platform package\'s addon', () => {
     }
     expect(caught).toMatchObject({ code: 'ERR_POLL_NO_BACKEND', cause: missing });
     expect(caught.message).toContain(`no prebuilt binary for ${process.platform}-${process.arch}`);
-    expect(caught.message).toContain('pnpm build');
+    expect(caught.message).toContain('npx --yes node-gyp@12 rebuild --directory /nowhere/native');
+  });
+
+  it('a build from source in native/ wins over a prebuilt binary; prebuilds/ is the fallback', () => {
+    class FromSource {}
+    class Prebuilt {}
+    const missing = () => new Error('No native build was found for platform=linux arch=x64');
+    const tried: string[] = [];
+    const both = loadBackend({
+      ...base,
+      load: (dir: string) => (tried.push(dir), dir.endsWith('native') ? { Native: FromSource } : { Native: Prebuilt }),
+    });
+    expect(both.backend.create(new Int32Array(3), () => {})).toBeInstanceOf(FromSource);
+    expect(tried).toEqual(['/nowhere/native']);
+    tried.length = 0;
+    const onlyPrebuilt = loadBackend({
+      ...base,
+      load: (dir: string) => {
+        tried.push(dir);
+        if (dir.endsWith('native')) throw missing();
+        return { Native: Prebuilt };
+      },
+    });
+    expect(onlyPrebuilt.backend.create(new Int32Array(3), () => {})).toBeInstanceOf(Prebuilt);
+    expect(tried).toEqual(['/nowhere/native', '/nowhere']);
+  });
+
+  it('a source build that exists but cannot load is the real error, not a reason to fall back', () => {
+    const real = Object.assign(new Error('/nowhere/native/build/Release/x.node: invalid ELF header'), { code: 'ERR_DLOPEN_FAILED' });
+    expect(() => loadBackend({ ...base, load: (dir: string) => { if (dir.endsWith('native')) throw real; return {}; } })).toThrow(real);
   });
 
   it('a binary that exists but cannot load (wrong libc, no permission) passes through as it is', () => {
