@@ -12,15 +12,14 @@ export const binDir = path.join(here, 'node_modules', '.bin');
 /** packages/<dir> of every package a release publishes, dependencies first. */
 export const PUBLISHED = ['core', 'linux', 'bsd', 'poller'];
 
-/** Runs a command; on failure prints its output and exits. Returns stdout. */
+/** Runs a command and returns its stdout; a failure throws with everything it printed. */
 export function run(cmd, args, { cwd, env, quiet = false, input } = {}) {
   const result = spawnSync(cmd, args, { cwd, env: env ?? process.env, encoding: 'utf8', input, maxBuffer: 64 << 20 });
-  if (!quiet && result.stdout) process.stdout.write(result.stdout);
   if (result.error || result.status !== 0) {
-    if (quiet) process.stdout.write(result.stdout ?? '');
-    process.stderr.write(result.stderr ?? '');
-    throw new Error(`${cmd} ${args.join(' ')} failed (${result.error ?? `exit ${result.status}`})${cwd ? ` in ${cwd}` : ''}`);
+    const printed = `${result.stdout ?? ''}${result.stderr ?? ''}`.trimEnd();
+    throw new Error(`${cmd} ${args.join(' ')} failed (${result.error ?? `exit ${result.status}`})${cwd ? ` in ${cwd}` : ''}${printed ? `:\n${printed}` : ''}`);
   }
+  if (!quiet && result.stdout) process.stdout.write(result.stdout);
   return result.stdout;
 }
 
