@@ -1,4 +1,4 @@
-// pnpm release:pack [--out=DIR] [--require-all]
+// pnpm release:pack [--out=DIR] [--require-all] [--root=REPO]
 // Packs every published package (pnpm pack: workspace pins become exact versions, publishConfig's
 // os/cpu are applied) and refuses the set unless each tarball is what a release must be: every
 // prebuilt binary of targets.mjs present and built for its CPU (glibc no newer than Node's own
@@ -14,7 +14,8 @@ import { TARGETS, prebuildPath } from '@poll/cross-check/targets';
 import { PUBLISHED, binDir, root, run } from './lib.mjs';
 
 const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const out = path.resolve(arg('out') ?? path.join(root, '.release', 'packs'));
+const repo = path.resolve(arg('root') ?? root);
+const out = path.resolve(arg('out') ?? path.join(repo, '.release', 'packs'));
 const requireAll = process.argv.includes('--require-all');
 const NODE_GLIBC = '2.28';
 
@@ -25,12 +26,12 @@ const problems = [];
 const problem = (pkg, text) => problems.push(`${pkg}: ${text}`);
 const packed = {};
 const versions = Object.fromEntries(PUBLISHED.map((dir) => {
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8'));
+  const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'packages', dir, 'package.json'), 'utf8'));
   return [manifest.name, manifest.version];
 }));
 
 for (const dir of PUBLISHED) {
-  const pkgDir = path.join(root, 'packages', dir);
+  const pkgDir = path.join(repo, 'packages', dir);
   const before = new Set(fs.readdirSync(out));
   run('pnpm', ['pack', '--pack-destination', out], { cwd: pkgDir, quiet: true });
   const tarball = fs.readdirSync(out).find((f) => f.endsWith('.tgz') && !before.has(f));

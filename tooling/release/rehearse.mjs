@@ -1,0 +1,175 @@
+// pnpm release:rehearse
+// The whole release, against a real registry (verdaccio on loopback, which keeps @poll/* to
+// itself and proxies everything else to npm), in a copy of the repository so nothing here
+// changes. Run after `pnpm build` and `pnpm prebuilds`.
+//   1. the gate: release:pack's checks refuse a set with a prebuild missing (negative control),
+//      then pass on the full set;
+//   2. `changeset version` + `changeset publish` with the changesets in .changeset/;
+//   3. a second release from one changeset for @poll/linux alone: the fixed group releases the
+//      facade too, pinning the new @poll/linux exactly;
+//   4. fresh projects: `npm install @poll/poller` and `pnpm add @poll/poller` get the Linux
+//      package and not @poll/bsd, and the smoke program passes with no compiler on PATH.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PUBLISHED, binDir, freshProject, here, root, run } from './lib.mjs';
+import { smoke } from './test-packed.mjs';
+
+const changeset = path.join(root, 'node_modules', '.bin', 'changeset');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'poll-rehearse-'));
+const step = (text) => console.log(`release:rehearse: ${text}`);
+
+// --- the repository as it would be checked out and built by the release job -----------------
+const repo = path.join(work, 'repo');
+const skip = new Set(['node_modules', '.git', '.turbo', '.release', 'build', 'coverage']);
+fs.cpSync(root, repo, { recursive: true, filter: (src) => !skip.has(path.basename(src)) });
+run('git', ['init', '-q'], { cwd: repo });
+// pnpm pack resolves workspace: ranges from an installed workspace; the store makes this quick.
+run('pnpm', ['install', '--frozen-lockfile', '--offline', '--ignore-scripts'], { cwd: repo, quiet: true });
+
+// --- the registry ------------------------------------------------------------------------------
+const port = await freePort();
+const registry = `http://127.0.0.1:${port}/`;
+const storage = path.join(work, 'registry');
+fs.mkdirSync(storage);
+fs.copyFileSync(path.join(here, 'verdaccio.yaml'), path.join(storage, 'config.yaml'));
+// Its log (and its warning about running as root) is shown only when the rehearsal fails.
+const log = fs.openSync(path.join(work, 'verdaccio.log'), 'w');
+const verdaccio = spawn(path.join(binDir, 'verdaccio'), ['--config', path.join(storage, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
+  stdio: ['ignore', log, log],
+});
+let status = 0;
+try {
+  await waitForRegistry(registry);
+  step(`verdaccio is up at ${registry}`);
+  // Publishing needs a token for npm (any will do: @poll/* is open to anyone on this registry).
+  const npmrc = `registry=${registry}\n//127.0.0.1:${port}/:_authToken=rehearsal\n`;
+  fs.writeFileSync(path.join(repo, '.npmrc'), npmrc);
+  const env = {
+    ...process.env,
+    npm_config_registry: registry,
+    npm_config_userconfig: path.join(repo, '.npmrc'),
+    // A cache of our own: pnpm keeps registry metadata by host:port across runs.
+    XDG_CACHE_HOME: path.join(work, 'cache'),
+    npm_config_cache: path.join(work, 'cache', 'npm'),
+  };
+
+  // 1. the gate, with its negative control
+  const arm = path.join(repo, 'packages', 'linux', 'prebuilds', 'linux-arm');
+  fs.renameSync(arm, `${arm}.away`);
+  const refused = gate(repo, env, { expectFailure: true });
+  if (!/linux-arm\/node\.napi\.armv7\.glibc\.node is missing/.test(refused)) throw new Error(`the gate let a set without the armv7 binary through:\n${refused}`);
+  fs.renameSync(`${arm}.away`, arm);
+  step('the gate refuses a set without the armv7 binary');
+
+  // 2. the first release
+  release(repo, env);
+  const first = published(registry);
+  step(`released ${fmt(first)}`);
+
+  // 3. a release of @poll/linux alone takes the facade along, pinned
+  fs.writeFileSync(
+    path.join(repo, '.changeset', 'rehearsal-linux-fix.md'),
+    "---\n'@poll/linux': patch\n---\n\nA fix in the epoll backend alone.\n",
+  );
+  release(repo, env);
+  const second = published(registry);
+  const linux = second['@poll/linux'];
+  const facade = JSON.parse(run('npm', ['view', `@poll/poller@${second['@poll/poller']}`, 'optionalDependencies', '--json'], { env, quiet: true }));
+  if (facade['@poll/linux'] !== linux) throw new Error(`@poll/poller ${second['@poll/poller']} pins @poll/linux ${facade['@poll/linux']}, not ${linux}`);
+  if (second['@poll/poller'] === first['@poll/poller']) throw new Error('a @poll/linux release did not release @poll/poller');
+  step(`a changeset for @poll/linux alone released ${fmt(second)}; the facade pins @poll/linux ${facade['@poll/linux']}`);
+
+  // 4. users
+  for (const manager of ['npm', 'pnpm']) {
+    const project = freshProject(`rehearse-${manager}`);
+    const args = manager === 'npm' ? ['install', '--no-audit', '--no-fund', '@poll/poller'] : ['add', '@poll/poller'];
+    run(manager, args, { cwd: project, env, quiet: true });
+    const installed = listInstalled(project);
+    if (installed['@poll/linux'] !== linux) throw new Error(`${manager} installed @poll/linux ${installed['@poll/linux']}, expected ${linux}`);
+    if ('@poll/bsd' in installed) throw new Error(`${manager} installed @poll/bsd on Linux`);
+    const { out } = smoke(project, { node: process.execPath, binary: `prebuilds/linux-${process.arch}/node.napi.glibc.node` });
+    step(`${manager}: installed ${fmt(installed)} (no @poll/bsd); the smoke program passed:\n${out.trimEnd().replace(/^/gm, '    ')}`);
+    fs.rmSync(project, { recursive: true, force: true });
+  }
+} catch (err) {
+  console.error(`release:rehearse: FAILED: ${err.message}\nverdaccio's log:\n${fs.readFileSync(path.join(work, 'verdaccio.log'), 'utf8')}`);
+  status = 1;
+} finally {
+  verdaccio.kill();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+process.exit(status);
+
+function gate(repo, env, { expectFailure = false } = {}) {
+  try {
+    const out = run(process.execPath, [path.join(here, 'pack.mjs'), `--root=${repo}`, `--out=${path.join(work, 'packs')}`], { cwd: repo, env, quiet: true });
+    if (expectFailure) throw new Error(`the gate passed when it should have refused:\n${out}`);
+    return out;
+  } catch (err) {
+    if (!expectFailure) throw err;
+    return err.message;
+  }
+}
+
+function release(repo, env) {
+  run(changeset, ['version'], { cwd: repo, env, quiet: true });
+  gate(repo, env);
+  run(changeset, ['publish'], { cwd: repo, env, quiet: true });
+  run('git', ['add', '-A'], { cwd: repo });
+  run('git', ['-c', 'user.name=rehearsal', '-c', 'user.email=rehearsal@localhost', 'commit', '-qm', 'release'], { cwd: repo });
+}
+
+/** The newest version of each published package on the registry. */
+function published(registry) {
+  return Object.fromEntries(PUBLISHED.map((dir) => {
+    const name = JSON.parse(fs.readFileSync(path.join(repo, 'packages', dir, 'package.json'), 'utf8')).name;
+    return [name, run('npm', ['view', name, 'version', `--registry=${registry}`], { quiet: true }).trim()];
+  }));
+}
+
+/** @poll/* packages installed in a project, by name, whatever the layout (npm's or pnpm's). */
+function listInstalled(project) {
+  const found = {};
+  const visit = (dir) => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir)) {
+      if (entry === '@poll') {
+        for (const name of fs.readdirSync(path.join(dir, entry))) {
+          const manifest = path.join(dir, entry, name, 'package.json');
+          if (fs.existsSync(manifest)) found[`@poll/${name}`] = JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
+        }
+      } else if (entry === '.pnpm') {
+        for (const store of fs.readdirSync(path.join(dir, entry))) visit(path.join(dir, entry, store, 'node_modules'));
+      }
+    }
+  };
+  visit(path.join(project, 'node_modules'));
+  return found;
+}
+
+function fmt(versions) {
+  return Object.entries(versions).map(([name, v]) => `${name}@${v}`).join(' ');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitForRegistry(url) {
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${url}-/ping`)).ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`verdaccio did not answer at ${url} within 30 s`);
+}
