@@ -6,10 +6,12 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { syncGlue } from '@poll/build-native/lib';
+import { fileURLToPath } from 'node:url';
 import { describeBinary } from './inspect.mjs';
 import { TARGETS, prebuildPath } from './targets.mjs';
 import { addonFlags, root, runZig, zigPath } from './zig.mjs';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wanted = TARGETS.filter((t) => t.zig && (!only || only.includes(t.tuple)));
 if (only) {
@@ -45,11 +47,9 @@ for (const t of wanted) {
     ...t.zig,
     ...addonFlags([path.join(nativeDir, 'include')]),
     '-O2',
-    // Only napi_register_module_v1 (marked default by node-addon-api) is exported; the C++
-    // runtime zig links in statically stays private to the addon.
     '-fvisibility=hidden',
     '-shared',
-    ...(macos ? ['-undefined', 'dynamic_lookup'] : ['-s', '-Wl,--as-needed']),
+    ...(macos ? ['-undefined', 'dynamic_lookup'] : ['-s', `-Wl,--version-script=${path.join(here, 'exports.map')}`]),
     '-o',
     out,
     path.join(nativeDir, 'src', 'addon.cc'),

@@ -55,7 +55,7 @@ for (const dir of PUBLISHED) {
     for (const [dep, spec] of Object.entries(manifest[field] ?? {})) {
       if (spec.startsWith('workspace:')) problem(manifest.name, `${field}.${dep} is still ${spec}`);
       if (dep in versions && spec !== versions[dep]) problem(manifest.name, `${field}.${dep} is ${spec}, not the exact ${versions[dep]}`);
-      if (!(dep in versions) && !/^\d+\.\d+\.\d+$/.test(spec)) problem(manifest.name, `${field}.${dep} is ${spec}, not an exact version`);
+      if (field !== 'peerDependencies' && !(dep in versions) && !/^\d+\.\d+\.\d+$/.test(spec)) problem(manifest.name, `${field}.${dep} is ${spec}, not an exact version`);
     }
   }
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freshProject, noCompilerEnv, packs, run } from './lib.mjs';
+import { freshProject, here, noCompilerEnv, packs, root, run } from './lib.mjs';
 
 export const RUNTIMES = [
   { label: 'x64-node20', node: process.execPath, binary: 'prebuilds/linux-x64/node.napi.glibc.node' },
@@ -57,9 +57,50 @@ export function smoke(project, runtime, { env } = {}) {
   return { out, seconds: ((Date.now() - started) / 1000).toFixed(1) };
 }
 
+/**
+ * The published types in a fresh TypeScript project (strict; nodenext and bundler resolution):
+ * they compile with @types/node, and without it fail only by asking for it (an optional peer
+ * dependency), never with an error inside our declarations.
+ */
+function typecheck(project) {
+  const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+  fs.copyFileSync(path.join(here, 'typecheck.ts'), path.join(project, 'typecheck.ts'));
+  const options = (resolution, types) => {
+    const compilerOptions = {
+      noEmit: true,
+      strict: true,
+      target: 'ES2022',
+      lib: ['ES2022', 'ESNext.Disposable'],
+      module: resolution === 'bundler' ? 'esnext' : 'nodenext',
+      moduleResolution: resolution,
+      types,
+    };
+    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typecheck.ts'] }));
+    return ['-p', 'tsconfig.json'];
+  };
+  let without = '';
+  try {
+    run(tsc, options('nodenext', []), { cwd: project, quiet: true });
+  } catch (err) {
+    without = err.message;
+  }
+  // Without @types/node, Node's globals (AbortSignal, console) are unknown everywhere; what
+  // matters is that every declaration file of ours that uses them asks for @types/node.
+  const files = new Set([...without.matchAll(/^(node_modules\/@poll\/\S+?\.d\.ts)\(/gm)].map((m) => m[1]));
+  const asking = new Set([...without.matchAll(/^(\S+?\.d\.ts)\(\d+,\d+\): error TS2688: Cannot find type definition file for 'node'/gm)].map((m) => m[1]));
+  const silent = [...files].filter((file) => !asking.has(file));
+  if (!asking.size || silent.length) {
+    throw new Error(`without @types/node every declaration file of ours with an error must ask for it (TS2688 'node'); these do not: ${silent.join(', ') || '(none asked)'}\n${without}`);
+  }
+  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', '@types/node@20.19.43'], { cwd: project, quiet: true });
+  for (const resolution of ['nodenext', 'bundler']) run(tsc, options(resolution, ['node']), { cwd: project, quiet: true });
+  run('npm', ['uninstall', '--no-audit', '--no-fund', '@types/node'], { cwd: project, quiet: true });
+  console.log("ok   types: strict TypeScript (nodenext, bundler) compiles against the tarballs with @types/node; without it, the one error asks for 'node'");
+}
+
 function onPath(command) {
   const found = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, command)).find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`${command} is not installed (Debian: apt-get install qemu-user libc6-arm64-cross libstdc++6-arm64-cross libc6-armhf-cross libstdc++6-armhf-cross)`);
+  if (!found) throw new Error(`${command} is not installed (Debian: apt-get install qemu-user libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross libc6-armhf-cross libstdc++6-armhf-cross libgcc-s1-armhf-cross libatomic1-armhf-cross)`);
   return found;
 }
 
@@ -74,6 +115,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (fs.existsSync(path.join(project, 'node_modules', '@poll', 'bsd'))) throw new Error('@poll/bsd was installed on Linux');
   console.log(`release:test: packed tarballs installed in ${project}`);
   let failed = 0;
+  try {
+    typecheck(project);
+  } catch (err) {
+    failed++;
+    console.error(`FAIL types: ${err.message}`);
+  }
   for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r.label))) {
     try {
       const { out, seconds } = smoke(project, runtime);

@@ -1,3 +1,5 @@
+// Uses AbortSignal, a Node global: see types.ts.
+/// <reference types="node" preserve="true" />
 import { getSystemErrorName } from 'node:util';
 
 /** A system error from the kernel, shaped like Node's own (`code`, `errno`, `syscall`). */

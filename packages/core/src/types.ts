@@ -1,3 +1,6 @@
+// The public types use Node's globals (AbortSignal, Disposable): TypeScript users need @types/node,
+// declared as an optional peer dependency; this line makes the published .d.ts ask for it.
+/// <reference types="node" preserve="true" />
 /** What to watch a descriptor for, and how events are delivered. */
 export interface Interest {
   /** EPOLLIN / EVFILT_READ */
