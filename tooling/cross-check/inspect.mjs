@@ -9,7 +9,7 @@ const ELFOSABI_FREEBSD = 9;
 
 export function describeBinary(file) {
   const bytes = readFileSync(file);
-  const info = { size: statSync(file).size, machine: 'unknown', glibc: null, needed: [] };
+  const info = { size: statSync(file).size, machine: 'unknown', glibc: null, macos: null, needed: [] };
   if (bytes.readUInt32BE(0) === 0x7f454c46) {
     const little = bytes[5] === 1;
     const machine = little ? bytes.readUInt16LE(18) : bytes.readUInt16BE(18);
@@ -24,6 +24,13 @@ export function describeBinary(file) {
   } else if (bytes.readUInt32LE(0) === 0xfeedfacf) {
     const cpu = bytes.readUInt32LE(4);
     info.machine = MACHO_CPU[cpu] ?? `macho-${cpu.toString(16)}`;
+    // LC_BUILD_VERSION's minos (xxxx.yy.zz in nibbles) is the oldest macOS the binary is for.
+    for (let i = 0, at = 32; i < bytes.readUInt32LE(16); i++, at += bytes.readUInt32LE(at + 4)) {
+      if (bytes.readUInt32LE(at) === 0x32) {
+        const v = bytes.readUInt32LE(at + 12);
+        info.macos = `${v >>> 16}.${(v >> 8) & 0xff}`;
+      }
+    }
   }
   return info;
 }

@@ -66,7 +66,7 @@ for (const t of wanted) {
     console.error(`FAIL ${t.tuple}: built for ${info.machine}, expected ${t.machine}`);
     continue;
   }
-  rows.push({ target: t.tuple, file: path.relative(root, out), kb: (info.size / 1024).toFixed(0), glibc: info.glibc ?? '-', needed: info.needed.join(' ') || '-', seconds: result.seconds });
+  rows.push({ target: t.tuple, file: path.relative(root, out), kb: (info.size / 1024).toFixed(0), glibc: info.glibc ?? '-', macos: info.macos ?? '-', needed: info.needed.join(' ') || '-', seconds: result.seconds });
 }
 if (rows.length) console.table(rows);
 if (failed) {

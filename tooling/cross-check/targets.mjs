@@ -16,8 +16,10 @@ export const TARGETS = [
     zig: ['-target', 'arm-linux-gnueabihf.2.17', '-mcpu=generic+v7a+vfp3d16'],
     machine: 'arm',
   },
-  { pkg: 'bsd', tuple: 'darwin-x64', file: 'node.napi.node', zig: ['-target', 'x86_64-macos'], machine: 'x86_64-macho' },
-  { pkg: 'bsd', tuple: 'darwin-arm64', file: 'node.napi.node', zig: ['-target', 'aarch64-macos'], machine: 'aarch64-macho' },
+  // macOS 11.0, the oldest zig 0.11's libc++ headers build for (10.15 fails in <iosfwd>); Node 22
+  // and 24 need 11 anyway, Node 20 on x64 would run on 10.15.
+  { pkg: 'bsd', tuple: 'darwin-x64', file: 'node.napi.node', zig: ['-target', 'x86_64-macos.11.0'], machine: 'x86_64-macho' },
+  { pkg: 'bsd', tuple: 'darwin-arm64', file: 'node.napi.node', zig: ['-target', 'aarch64-macos.11.0'], machine: 'aarch64-macho' },
   // zig 0.11 has no FreeBSD libc: the FreeBSD release job builds this one natively (FreeBSD 14,
   // so it needs kqueuex; FreeBSD 13 builds from source).
   { pkg: 'bsd', tuple: 'freebsd-x64', file: 'node.napi.node', zig: null, machine: 'x86_64-freebsd' },

@@ -1,10 +1,11 @@
-// pnpm release:pack [--out=DIR] [--require-all] [--root=REPO]
+// pnpm release:pack [--out=DIR] [--require-all | --allow-missing] [--root=REPO]
 // Packs every published package (pnpm pack: workspace pins become exact versions, publishConfig's
 // os/cpu are applied) and refuses the set unless each tarball is what a release must be: every
 // prebuilt binary of targets.mjs present and built for its CPU (glibc no newer than Node's own
 // 2.28), nothing else under prebuilds/, every header the native sources include, README and
 // LICENSE, no install script, exact internal pins; then publint and @arethetypeswrong/cli.
-// Without --require-all the FreeBSD binary (built by the FreeBSD release job) may be missing.
+// Without --require-all the FreeBSD binary (built by the FreeBSD release job) may be missing;
+// --allow-missing lets a platform's own test job pack with only the binaries it has.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slic
 const repo = path.resolve(arg('root') ?? root);
 const out = path.resolve(arg('out') ?? path.join(repo, '.release', 'packs'));
 const requireAll = process.argv.includes('--require-all');
+const allowMissing = process.argv.includes('--allow-missing');
 const NODE_GLIBC = '2.28';
 
 fs.rmSync(out, { recursive: true, force: true });
@@ -69,13 +71,13 @@ for (const dir of PUBLISHED) {
     for (const t of targets) {
       const file = path.relative(`packages/${dir}`, prebuildPath(t));
       if (!files.includes(file)) {
-        if (t.zig || requireAll) problem(manifest.name, `${file} is missing (${t.zig ? 'run pnpm prebuilds' : 'built by the FreeBSD release job'})`);
+        if (!allowMissing && (t.zig || requireAll)) problem(manifest.name, `${file} is missing (${t.zig ? 'run pnpm prebuilds' : 'built by the FreeBSD release job'})`);
         continue;
       }
       const info = describeBinary(path.join(pkg, file));
       if (info.machine !== t.machine) problem(manifest.name, `${file} is built for ${info.machine}, expected ${t.machine}`);
       if (info.glibc && !glibcAtMost(info.glibc, NODE_GLIBC)) problem(manifest.name, `${file} needs glibc ${info.glibc}, newer than Node's own ${NODE_GLIBC}`);
-      console.log(`  ${manifest.name} ${file}: ${(info.size / 1024).toFixed(0)} KiB, ${info.machine}${info.glibc ? `, glibc ≥ ${info.glibc}` : ''}${info.needed.length ? `, needs ${info.needed.join(' ')}` : ''}`);
+      console.log(`  ${manifest.name} ${file}: ${(info.size / 1024).toFixed(0)} KiB, ${info.machine}${info.glibc ? `, glibc ≥ ${info.glibc}` : ''}${info.macos ? `, macOS ≥ ${info.macos}` : ''}${info.needed.length ? `, needs ${info.needed.join(' ')}` : ''}`);
     }
     checkHeaders(manifest.name, pkg, files);
   }

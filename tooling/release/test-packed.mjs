@@ -1,4 +1,4 @@
-// pnpm release:test [--packs=DIR] [--only=label,...]
+// pnpm release:test [--packs=DIR] [--only=label,...] [--host]
 // Installs the packed tarballs (release:pack) in a fresh project outside the workspace with npm,
 // as a user would, then runs the smoke program there on every runtime below with no compiler on
 // PATH, checking that each loads its own prebuilt binary: Node 20, 22 and 24 on x64, and the
@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TARGETS, prebuildPath } from '@poll/cross-check/targets';
 import { freshProject, here, noCompilerEnv, packs, root, run } from './lib.mjs';
 
 export const RUNTIMES = [
@@ -104,24 +105,37 @@ function onPath(command) {
   return found;
 }
 
+/** The prebuilt binary this machine should load, from targets.mjs (glibc on Linux). */
+function hostRuntime() {
+  const tuple = `${process.platform}-${process.arch}`;
+  const target = TARGETS.find((t) => t.tuple === tuple);
+  if (!target) throw new Error(`no release target for ${tuple}`);
+  return { label: `${tuple}-node${process.versions.node.split('.')[0]}`, node: process.execPath, binary: prebuildPath(target).replace(/^packages\/[^/]+\//, ''), pkg: `@poll/${target.pkg}` };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const only = arg('only')?.split(',');
+  // --host: only this machine's own Node and binary (the macOS and FreeBSD jobs).
+  const host = process.argv.includes('--host');
+  const runtimes = host ? [hostRuntime()] : RUNTIMES.filter((r) => !only || only.includes(r.label));
+  const backend = host ? hostRuntime().pkg : '@poll/linux';
+  const other = backend === '@poll/linux' ? '@poll/bsd' : '@poll/linux';
   const tarballs = packs(arg('packs'));
   const project = freshProject('packed');
-  // What a user on Linux installs: the facade, with core and the Linux backend it pins (given as
+  // What a user installs: the facade, with core and this platform's backend it pins (given as
   // tarballs because they are not on a registry; release:rehearse installs them from one).
-  run('npm', ['install', '--no-audit', '--no-fund', tarballs['@poll/core'], tarballs['@poll/linux'], tarballs['@poll/poller']], { cwd: project, quiet: true });
-  if (fs.existsSync(path.join(project, 'node_modules', '@poll', 'bsd'))) throw new Error('@poll/bsd was installed on Linux');
+  run('npm', ['install', '--no-audit', '--no-fund', tarballs['@poll/core'], tarballs[backend], tarballs['@poll/poller']], { cwd: project, quiet: true });
+  if (fs.existsSync(path.join(project, 'node_modules', ...other.split('/')))) throw new Error(`${other} was installed on ${process.platform}`);
   console.log(`release:test: packed tarballs installed in ${project}`);
   let failed = 0;
   try {
-    typecheck(project);
+    if (!host) typecheck(project);
   } catch (err) {
     failed++;
     console.error(`FAIL types: ${err.message}`);
   }
-  for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r.label))) {
+  for (const runtime of runtimes) {
     try {
       const { out, seconds } = smoke(project, runtime);
       console.log(`ok   ${runtime.label} (${seconds}s)\n${out.trimEnd().replace(/^/gm, '     ')}`);
