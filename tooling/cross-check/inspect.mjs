@@ -13,7 +13,9 @@ export function describeBinary(file) {
   if (bytes.readUInt32BE(0) === 0x7f454c46) {
     const little = bytes[5] === 1;
     const machine = little ? bytes.readUInt16LE(18) : bytes.readUInt16BE(18);
-    info.machine = (ELF_MACHINE[machine] ?? `elf-${machine}`) + (bytes[7] === ELFOSABI_FREEBSD ? '-freebsd' : '');
+    // FreeBSD brands its objects in the header, and its libc's symbol versions are FBSD_1.x.
+    const freebsd = bytes[7] === ELFOSABI_FREEBSD || bytes.includes('FBSD_1.');
+    info.machine = (ELF_MACHINE[machine] ?? `elf-${machine}`) + (freebsd ? '-freebsd' : '');
     // Version names a binary needs are strings in its .dynstr; the newest GLIBC_x.y is the floor.
     const versions = [...bytes.toString('latin1').matchAll(/GLIBC_(\d+)\.(\d+)(?:\.(\d+))?/g)].map((m) => m.slice(1).map(Number));
     versions.sort((a, b) => a[0] - b[0] || a[1] - b[1] || (a[2] || 0) - (b[2] || 0));
