@@ -20,6 +20,7 @@ function noBackend(message, cause) {
  * @param {string[]} o.platforms  process.platform values the package serves
  * @param {string} o.serves     those platforms in words
  * @param {string} [o.instead]  what to use on this platform, when the package knows
+ * @param {Function} [o.registeredFiles]  the kernel's record of a set's files (Backend#registeredFiles)
  */
 module.exports = function loadBackend(o) {
   if (!o.platforms.includes(process.platform)) {
@@ -37,6 +38,7 @@ module.exports = function loadBackend(o) {
       supported: binding.supported,
       bits: binding.bits,
       create: (buffer, onBatch) => new Native(buffer, onBatch),
+      ...(o.registeredFiles ? { registeredFiles: o.registeredFiles } : {}),
     }),
   };
 };

@@ -17,6 +17,8 @@ declare namespace loadBackend {
     serves: string;
     /** what to use on this platform, when the package knows */
     instead?: string;
+    /** the kernel's record of which file each registration belongs to (Backend#registeredFiles) */
+    registeredFiles?: Backend['registeredFiles'];
   }
 }
 

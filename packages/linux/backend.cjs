@@ -10,4 +10,5 @@ exports.backend = require('@poll/core/load-backend')({
   className: 'Epoll',
   platforms: ['linux', 'android'],
   serves: 'Linux',
+  registeredFiles: require('./registered-files.cjs'),
 }).backend;

@@ -4,6 +4,7 @@ export { selectBackend, backendPackageFor } from './select.js';
 export { Bits } from './types.js';
 export type {
   Backend,
+  FileIdentity,
   Interest,
   NativePoller,
   PollEvent,

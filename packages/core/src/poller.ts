@@ -1,10 +1,11 @@
 // The public types use Node's globals (AbortSignal, Disposable): TypeScript users need @types/node,
 // declared as an optional peer dependency; this line makes the published .d.ts ask for it.
 /// <reference types="node" preserve="true" />
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import {
   Bits,
   type Backend,
+  type FileIdentity,
   type Interest,
   type NativePoller,
   type PollEvent,
@@ -43,8 +44,6 @@ class Registration implements Watch {
   readonly onEvent: (event: PollEvent) => void;
   /** A oneshot watch that has fired and not been rearmed. */
   disarmed = false;
-  /** Not in the kernel's set since a rebuild; rearm() adds it back. */
-  detached = false;
   /** once()/events(): told when the watch ends by any other hand (remove(fd), close()). */
   onEnd: ((reason: Error) => void) | undefined = undefined;
   readonly #owner: Owner;
@@ -97,6 +96,12 @@ export class PollerBase implements Disposable {
   readonly #backendImpl: Backend;
   readonly #buffer: Int32Array;
   readonly #table = new Map<number, Registration>();
+  /**
+   * Fired oneshot watches left out of the kernel's set by a rebuild (rearm() adds them back),
+   * with the file each belonged to, so that a later rebuild can tell whether its number still
+   * names that file.
+   */
+  readonly #detached = new Map<Registration, FileIdentity | undefined>();
   #fd: number;
   /**
    * Tokens of watches whose kernel registration could not be deleted because their fd was
@@ -363,6 +368,7 @@ export class PollerBase implements Disposable {
     this.#native = null;
     const ended = [...this.#table.values()];
     this.#table.clear();
+    this.#detached.clear();
     native.close();
     const err = closedError();
     for (const reg of ended) reg.onEnd?.(err);
@@ -411,10 +417,19 @@ export class PollerBase implements Disposable {
   /**
    * A fresh kernel set holding exactly the current watches, replacing one that keeps a
    * registration nobody can delete (see #orphans). The poller's fd changes.
+   *
+   * A watch whose descriptor was closed without remove() ends here: the backend's record of
+   * which file each registration (by token) belongs to is compared with the file its number
+   * names now, so a number that was closed and reused is never moved to the fresh set.
+   *
+   * Adding an edge-triggered watch to a fresh set reports its current readiness once, as a
+   * first EPOLL_CTL_ADD does; after a rebuild an edge watch on a ready descriptor may see one
+   * event with no new readiness. A rebuild only follows a misuse (close before remove) and an
+   * edge consumer reads until EAGAIN anyway, so this is accepted rather than guessed away.
    */
   #rebuild(ghostFd: number): void {
     const old = this.#native!;
-    const files = registeredFiles(old.fd);
+    const files = this.#backendImpl.registeredFiles?.(old.fd);
     let fresh: NativePoller;
     try {
       fresh = this.#backendImpl.create(this.#buffer, this.#onBatch);
@@ -424,16 +439,22 @@ export class PollerBase implements Disposable {
       return;
     }
     const ended: Registration[] = [];
+    const detach: Array<[Registration, FileIdentity | undefined]> = [];
     for (const reg of this.#table.values()) {
-      // Closed without remove(), and maybe its number reused by another file since: that
-      // file is not this watch's to report.
-      if (files !== undefined && !sameFile(files.get(reg.fd), reg.fd)) {
+      const detached = this.#detached.has(reg);
+      // Where the kernel keeps a record: the file this registration belongs to (a detached one
+      // is not in the set, so the file noted when it was detached), against the file its number
+      // names now. A registration the kernel dropped, or a number that changed hands, ends.
+      const file = files === undefined ? undefined : detached ? this.#detached.get(reg) : files.get(reg.token);
+      if (files !== undefined && !sameFile(file, reg.fd)) {
         ended.push(reg);
         continue;
       }
       // A fired oneshot stays out until rearm() puts it back, as the kernel would keep it.
-      reg.detached = reg.disarmed;
-      if (reg.detached) continue;
+      if (detached || reg.disarmed) {
+        detach.push([reg, file]);
+        continue;
+      }
       try {
         fresh.add(reg.fd, reg.mask, reg.token);
       } catch (e) {
@@ -449,7 +470,11 @@ export class PollerBase implements Disposable {
         return;
       }
     }
-    for (const reg of ended) this.#table.delete(reg.fd);
+    for (const reg of ended) {
+      this.#table.delete(reg.fd);
+      this.#detached.delete(reg);
+    }
+    for (const [reg, file] of detach) this.#detached.set(reg, file);
     this.#orphans.clear();
     this.#native = fresh;
     this.#fd = fresh.fd;
@@ -505,19 +530,20 @@ export class PollerBase implements Disposable {
   }
 
   #modify(reg: Registration, mask: number): void {
+    const detached = this.#detached.has(reg);
     try {
-      if (reg.detached) this.#native!.add(reg.fd, mask, reg.token);
+      if (detached) this.#native!.add(reg.fd, mask, reg.token);
       else this.#native!.modify(reg.fd, mask, reg.token);
     } catch (e) {
       throw toPollError(e);
     }
     reg.mask = mask;
     reg.disarmed = false;
-    reg.detached = false;
+    if (detached) this.#detached.delete(reg);
   }
 
   #remove(reg: Registration): void {
-    if (!reg.detached) {
+    if (!this.#detached.delete(reg)) {
       try {
         this.#native!.remove(reg.fd);
       } catch (e) {
@@ -562,45 +588,15 @@ export class PollerBase implements Disposable {
   };
 }
 
-interface FileId {
-  ino: bigint;
-  major: number;
-  minor: number;
-}
-
-/**
- * Which file each registration of an epoll set belongs to, from the kernel's own record
- * (Linux: /proc/self/fdinfo/<epoll fd> lists "tfd: <fd> … ino:<hex> sdev:<hex>" per
- * registration). Undefined where there is no such record.
- */
-function registeredFiles(epollFd: number): Map<number, FileId> | undefined {
-  let text: string;
+/** Whether `fd` names `file` now (false when it is closed, or when there is no record). */
+function sameFile(file: FileIdentity | undefined, fd: number): boolean {
+  if (file === undefined) return false;
   try {
-    text = readFileSync(`/proc/self/fdinfo/${epollFd}`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const files = new Map<number, FileId>();
-  for (const m of text.matchAll(/^tfd:\s*(\d+)\b.*?\bino:([0-9a-f]+)\s+sdev:([0-9a-f]+)/gm)) {
-    const sdev = parseInt(m[3]!, 16); // the kernel's dev_t: major << 20 | minor
-    files.set(Number(m[1]), { ino: BigInt(`0x${m[2]}`), major: sdev >>> 20, minor: sdev & 0xfffff });
-  }
-  return files;
-}
-
-/** Whether `fd` still refers to the file the kernel registered under its number. */
-function sameFile(registered: FileId | undefined, fd: number): boolean {
-  if (registered === undefined) return false;
-  let stat;
-  try {
-    stat = fstatSync(fd, { bigint: true });
+    const now = fstatSync(fd, { bigint: true });
+    return now.dev === file.dev && now.ino === file.ino;
   } catch {
     return false;
   }
-  const dev = Number(stat.dev); // userspace encoding: minor low byte, major, minor high bits
-  const major = (dev >>> 8) & 0xfff;
-  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00);
-  return stat.ino === registered.ino && major === registered.major && minor === registered.minor;
 }
 
 function mergeEvents(a: PollEvent, b: PollEvent): PollEvent {

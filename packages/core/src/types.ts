@@ -83,4 +83,18 @@ export interface Backend {
   readonly supported: number;
   readonly bits: Readonly<Record<keyof typeof Bits, number>>;
   create(buffer: Int32Array, onBatch: (count: number) => void): NativePoller;
+  /**
+   * The kernel's own record of which file each registration in the set of the poller
+   * descriptor `pollerFd` belongs to, by token. Core consults it when it rebuilds a set, so that
+   * a watch whose descriptor was closed without remove() (and whose number may name another
+   * file by now) is ended rather than moved. Absent, or undefined, where the kernel keeps no
+   * readable record.
+   */
+  registeredFiles?(pollerFd: number): Map<number, FileIdentity> | undefined;
+}
+
+/** A file as fstat() names it (`{ bigint: true }`): device and inode. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
 }
