@@ -168,18 +168,22 @@ export class PollerBase implements Disposable {
     return this.#table.size;
   }
 
+  // Every method checks in one order: its arguments, then that the poller is open, then that
+  // the fd is (or is not) watched, then (once/events) the abort signal, then the kernel.
+
   add(fd: number, interest: Interest, onEvent: (event: PollEvent) => void): Watch {
-    this.#open();
     validateFd(fd);
     const mask = this.#mask(interest);
     validateFunction(onEvent, 'onEvent');
+    this.#open();
+    this.#assertNotWatched(fd);
     return this.#register(fd, mask, onEvent);
   }
 
   modify(fd: number, interest: Interest): void {
-    this.#open();
     validateFd(fd);
     const mask = this.#mask(interest);
+    this.#open();
     const reg = this.#table.get(fd);
     if (reg === undefined) throw notWatched(fd);
     this.#modify(reg, mask);
@@ -187,8 +191,8 @@ export class PollerBase implements Disposable {
 
   /** Stops watching `fd`; false when it was not watched. */
   remove(fd: number): boolean {
-    this.#open();
     validateFd(fd);
+    this.#open();
     const reg = this.#table.get(fd);
     if (reg === undefined) return false;
     this.#remove(reg);
@@ -198,13 +202,21 @@ export class PollerBase implements Disposable {
   /**
    * Resolves with the first event on `fd`, then stops watching it. Rejects with AbortError on
    * abort, ERR_POLL_CLOSED on close(), ERR_POLL_NOT_WATCHED if someone else removes the fd.
+   * Like Node's promise APIs it never throws: bad arguments and kernel errors reject too.
    */
   once(fd: number, interest: Interest, options?: SignalOptions): Promise<PollEvent> {
-    const signal = validateSignal(options);
-    this.#open();
-    validateFd(fd);
-    // oneshot: the kernel stops reporting after the first event even before remove() runs.
-    const mask = this.#mask(interest) | Bits.ONESHOT;
+    let signal: AbortSignal | undefined;
+    let mask: number;
+    try {
+      signal = validateSignal(options);
+      validateFd(fd);
+      // oneshot: the kernel stops reporting after the first event even before remove() runs.
+      mask = this.#mask(interest) | Bits.ONESHOT;
+      this.#open();
+      this.#assertNotWatched(fd);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (signal?.aborted) return Promise.reject(abortError(signal));
 
     let resolve!: (event: PollEvent) => void;
@@ -213,10 +225,15 @@ export class PollerBase implements Disposable {
       resolve = res;
       reject = rej;
     });
-    const reg = this.#register(fd, mask, (event) => {
-      settle();
-      resolve(event);
-    });
+    let reg: Registration;
+    try {
+      reg = this.#register(fd, mask, (event) => {
+        settle();
+        resolve(event);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const settle = (): void => {
       reg.onEnd = undefined;
       reg.remove();
@@ -238,20 +255,29 @@ export class PollerBase implements Disposable {
    * Events on `fd` as an async iterator. Level-triggered and oneshot interest is armed once per
    * `next()` (the kernel reports again if the descriptor is still ready), so a slow consumer
    * never queues more than one event; edge-triggered events that arrive between two `next()`
-   * calls are merged into one.
+   * calls are merged into one. It never throws: any failure to start watching (arguments,
+   * closed poller, already watched, aborted signal, kernel) is the rejection of the first
+   * `next()`, after which the iterator is done.
    */
   events(fd: number, interest: Interest, options?: SignalOptions): AsyncIterableIterator<PollEvent> {
-    const signal = validateSignal(options);
-    this.#open();
-    validateFd(fd);
-    let mask = this.#mask(interest);
+    let signal: AbortSignal | undefined;
+    let mask = 0;
+    let failure: unknown = null;
+    try {
+      signal = validateSignal(options);
+      validateFd(fd);
+      mask = this.#mask(interest);
+      this.#open();
+      this.#assertNotWatched(fd);
+    } catch (err) {
+      failure = err;
+    }
     const perPull = !(mask & Bits.EDGE) || (mask & Bits.ONESHOT) !== 0;
     if (perPull) mask |= Bits.ONESHOT;
 
     let pending: PollEvent | null = null;
     let waiter: { resolve: (r: IteratorResult<PollEvent>) => void; reject: (e: unknown) => void } | null = null;
-    let failure: unknown = null;
-    let finished = false;
+    let finished = failure !== null;
     let armed = true;
     let reg: Registration | null = null;
 
@@ -286,13 +312,16 @@ export class PollerBase implements Disposable {
       }
     };
 
-    if (signal?.aborted) {
-      failure = abortError(signal);
-      finished = true;
-    } else {
-      reg = this.#register(fd, mask, onEvent);
-      reg.onEnd = fail;
-      signal?.addEventListener('abort', onAbort, { once: true });
+    if (!finished) {
+      try {
+        if (signal?.aborted) throw abortError(signal);
+        reg = this.#register(fd, mask, onEvent);
+        reg.onEnd = fail;
+        signal?.addEventListener('abort', onAbort, { once: true });
+      } catch (err) {
+        failure = err;
+        finished = true;
+      }
     }
 
     const iterator: AsyncIterableIterator<PollEvent> = {
@@ -492,10 +521,13 @@ export class PollerBase implements Disposable {
     for (const reg of ended) reg.onEnd?.(err);
   }
 
-  #register(fd: number, mask: number, onEvent: (event: PollEvent) => void): Registration {
+  #assertNotWatched(fd: number): void {
     if (this.#table.has(fd)) {
       throw libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
     }
+  }
+
+  #register(fd: number, mask: number, onEvent: (event: PollEvent) => void): Registration {
     const token = this.#nextToken;
     this.#nextToken = token === MAX_TOKEN ? 1 : token + 1;
     try {

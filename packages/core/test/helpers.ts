@@ -12,6 +12,26 @@ export function thrown(fn: () => unknown): any {
   throw new Error('expected the call to throw synchronously');
 }
 
+/**
+ * What once() or events() report a failure with, as Node's promise APIs do: the call itself
+ * must not throw; the promise (once) or the first next() (events) rejects, and an iterator is
+ * done afterwards. Fails the test otherwise.
+ */
+export async function rejected(fn: () => unknown): Promise<any> {
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (err) {
+    throw new Error(`expected a rejection, but the call threw synchronously: ${String(err)}`);
+  }
+  if (result instanceof Promise) return rejection(result);
+  const it = result as AsyncIterator<unknown>;
+  const err = await rejection(it.next());
+  const after = await it.next();
+  if (after.done !== true) throw new Error('expected the iterator to be done after its failure');
+  return err;
+}
+
 /** The reason `promise` rejects with; fails the test when it resolves. */
 export async function rejection(promise: Promise<unknown>): Promise<any> {
   try {

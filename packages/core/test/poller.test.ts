@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setImmediate as immediate } from 'node:timers/promises';
 import { Bits, PollError, PollerBase, type PollEvent } from '../src/index.js';
 import { ALL_BITS, E, FakeBackend } from './fake-backend.js';
-import { noop, setup, thrown } from './helpers.js';
+import { noop, rejected, setup, thrown } from './helpers.js';
 
 const { READABLE: R, WRITABLE: W, PRIORITY: P, HANGUP: H, ERROR: ER, EDGE, ONESHOT } = Bits;
 
@@ -274,17 +274,16 @@ describe('argument errors', () => {
     ['a Number object', new Number(3), 'TypeError', 'ERR_INVALID_ARG_TYPE'],
   ];
 
-  it.each(badFds)('fd %s (%o) is rejected by every method with %s %s, registering nothing', (_what, fd, type, code) => {
+  it.each(badFds)('fd %s (%o) is rejected by every method with %s %s, registering nothing', async (_what, fd, type, code) => {
     const { fake, poller } = setup();
-    const calls: Array<() => unknown> = [
-      () => poller.add(fd as number, { readable: true }, noop),
-      () => poller.modify(fd as number, { readable: true }),
-      () => poller.remove(fd as number),
-      () => poller.once(fd as number, { readable: true }),
-      () => poller.events(fd as number, { readable: true }),
+    const errors = [
+      thrown(() => poller.add(fd as number, { readable: true }, noop)),
+      thrown(() => poller.modify(fd as number, { readable: true })),
+      thrown(() => poller.remove(fd as number)),
+      await rejected(() => poller.once(fd as number, { readable: true })),
+      await rejected(() => poller.events(fd as number, { readable: true })),
     ];
-    for (const call of calls) {
-      const err = thrown(call);
+    for (const err of errors) {
       expect(err.constructor.name).toBe(type);
       expect(err.code).toBe(code);
       expect(err.message).toContain('"fd"');
@@ -317,18 +316,18 @@ describe('argument errors', () => {
     ['all false', { readable: false, writable: false, priority: false }, 'TypeError', 'ERR_INVALID_ARG_VALUE'],
   ];
 
-  it.each(badInterests)('interest %s (%o) is rejected with %s %s, registering nothing', (_what, interest, type, code) => {
+  it.each(badInterests)('interest %s (%o) is rejected with %s %s, registering nothing', async (_what, interest, type, code) => {
     const { fake, poller } = setup();
     poller.add(5, { readable: true }, noop);
+    await immediate(); // its ref and pin reach the native side
     fake.clearCalls();
-    const calls: Array<() => unknown> = [
-      () => poller.add(7, interest as never, noop),
-      () => poller.modify(5, interest as never),
-      () => poller.once(7, interest as never),
-      () => poller.events(7, interest as never),
+    const errors = [
+      thrown(() => poller.add(7, interest as never, noop)),
+      thrown(() => poller.modify(5, interest as never)),
+      await rejected(() => poller.once(7, interest as never)),
+      await rejected(() => poller.events(7, interest as never)),
     ];
-    for (const call of calls) {
-      const err = thrown(call);
+    for (const err of errors) {
       expect(err.constructor.name).toBe(type);
       expect(err.code).toBe(code);
     }
@@ -420,13 +419,13 @@ describe('argument errors', () => {
     ['options null', null],
     ['signal not an AbortSignal', { signal: {} }],
     ['signal an AbortController', { signal: new AbortController() }],
-  ])('once()/events() with %s (%o) throw ERR_INVALID_ARG_TYPE, registering nothing', (_what, options) => {
+  ])('once()/events() with %s (%o) reject with ERR_INVALID_ARG_TYPE, registering nothing', async (_what, options) => {
     const { fake, poller } = setup();
     for (const call of [
       () => poller.once(7, { readable: true }, options as never),
       () => poller.events(7, { readable: true }, options as never),
     ]) {
-      const err = thrown(call);
+      const err = await rejected(call);
       expect(err).toBeInstanceOf(TypeError);
       expect(err.code).toBe('ERR_INVALID_ARG_TYPE');
     }
@@ -436,15 +435,14 @@ describe('argument errors', () => {
 });
 
 describe('unsupported bits', () => {
-  it('interest the backend does not support throws ERR_POLL_UNSUPPORTED, registering nothing', () => {
+  it('interest the backend does not support is refused with ERR_POLL_UNSUPPORTED, registering nothing', async () => {
     const { fake, poller } = setup(undefined, { supported: ALL_BITS & ~P });
-    for (const call of [
-      () => poller.add(7, { priority: true }, noop),
-      () => poller.add(7, { readable: true, priority: true }, noop),
-      () => poller.once(7, { priority: true }),
-      () => poller.events(7, { priority: true }),
+    for (const err of [
+      thrown(() => poller.add(7, { priority: true }, noop)),
+      thrown(() => poller.add(7, { readable: true, priority: true }, noop)),
+      await rejected(() => poller.once(7, { priority: true })),
+      await rejected(() => poller.events(7, { priority: true })),
     ]) {
-      const err = thrown(call);
       expect(err.code).toBe('ERR_POLL_UNSUPPORTED');
       expect(err.message).toContain('priority');
       expect(err.message).toContain('epoll');
@@ -954,26 +952,24 @@ describe('close()', () => {
     expect(fake.closed).toBe(true);
   });
 
-  it('every method after close throws ERR_POLL_CLOSED', () => {
+  it('every method after close reports ERR_POLL_CLOSED (once() and events() by rejecting)', async () => {
     const { fake, poller } = setup();
     const watch = poller.add(3, { readable: true, oneshot: true }, noop);
     poller.close();
     fake.clearCalls();
-    const calls: Array<[string, () => unknown]> = [
-      ['add', () => poller.add(4, { readable: true }, noop)],
-      ['modify', () => poller.modify(3, { readable: true })],
-      ['remove', () => poller.remove(3)],
-      ['once', () => poller.once(4, { readable: true })],
-      ['events', () => poller.events(4, { readable: true })],
-      ['watch.modify', () => watch.modify({ writable: true })],
-      ['watch.rearm', () => watch.rearm()],
+    const errors: Array<[string, any]> = [
+      ['add', thrown(() => poller.add(4, { readable: true }, noop))],
+      ['modify', thrown(() => poller.modify(3, { readable: true }))],
+      ['remove', thrown(() => poller.remove(3))],
+      ['once', await rejected(() => poller.once(4, { readable: true }))],
+      ['events', await rejected(() => poller.events(4, { readable: true }))],
+      ['watch.modify', thrown(() => watch.modify({ writable: true }))],
+      ['watch.rearm', thrown(() => watch.rearm())],
     ];
-    for (const [name, call] of calls) {
-      const err = thrown(call);
-      expect(err.code, name).toBe('ERR_POLL_CLOSED');
-    }
-    // Even with arguments that would be invalid.
-    expect(thrown(() => poller.add(-1, null as never, null as never)).code).toBe('ERR_POLL_CLOSED');
+    for (const [name, err] of errors) expect(err.code, name).toBe('ERR_POLL_CLOSED');
+    // Arguments are checked first, in every method: a bad one is reported as such.
+    expect(thrown(() => poller.add(-1, { readable: true }, noop)).code).toBe('ERR_OUT_OF_RANGE');
+    expect((await rejected(() => poller.once(-1, { readable: true }))).code).toBe('ERR_OUT_OF_RANGE');
     // watch.remove() stays idempotent.
     watch.remove();
     expect(fake.calls).toEqual([]);
@@ -1118,24 +1114,45 @@ describe('once()', () => {
     expect(await p).toEqual(ev(3, { readable: true }));
   });
 
-  it('argument errors throw synchronously instead of rejecting', () => {
+  it('argument errors reject, as Node\'s promise APIs do, and register nothing', async () => {
     const { fake, poller } = setup();
-    expect(thrown(() => poller.once(-1, { readable: true })).code).toBe('ERR_OUT_OF_RANGE');
-    expect(thrown(() => poller.once(3, { nope: true } as never)).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(thrown(() => poller.once(3, { readable: true }, { signal: 1 } as never)).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect((await rejected(() => poller.once(-1, { readable: true }))).code).toBe('ERR_OUT_OF_RANGE');
+    expect((await rejected(() => poller.once(3, { nope: true } as never))).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect((await rejected(() => poller.once(3, { readable: true }, { signal: 1 } as never))).code).toBe('ERR_INVALID_ARG_TYPE');
     poller.add(3, { readable: true }, noop);
-    expect(thrown(() => poller.once(3, { readable: true })).code).toBe('ERR_POLL_ALREADY_WATCHED');
+    expect((await rejected(() => poller.once(3, { readable: true }))).code).toBe('ERR_POLL_ALREADY_WATCHED');
     expect(fake.callsOf('add')).toHaveLength(1);
   });
 
-  it('a native add failure throws synchronously and leaves nothing behind', () => {
+  it('checks in one order: arguments, closed, already watched, aborted signal, kernel', async () => {
+    const { fake, poller } = setup();
+    poller.add(3, { readable: true }, noop);
+    const aborted = AbortSignal.abort();
+    // already watched comes before an aborted signal, which comes before the kernel
+    expect((await rejected(() => poller.once(3, { readable: true }, { signal: aborted }))).code).toBe('ERR_POLL_ALREADY_WATCHED');
+    expect((await rejected(() => poller.events(3, { readable: true }, { signal: aborted }))).code).toBe('ERR_POLL_ALREADY_WATCHED');
+    fake.failNext('add', E.EPERM);
+    expect((await rejected(() => poller.once(4, { readable: true }, { signal: aborted }))).name).toBe('AbortError');
+    expect(fake.callsOf('add')).toHaveLength(1); // the kernel was not asked
+    poller.close();
+    // a bad argument comes before a closed poller
+    expect((await rejected(() => poller.once(3, {} as never))).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect((await rejected(() => poller.once(3, { readable: true }, { signal: aborted }))).code).toBe('ERR_POLL_CLOSED');
+  });
+
+  it('a native add failure rejects and leaves nothing behind', async () => {
     const { fake, poller } = setup();
     const ac = new AbortController();
     fake.failNext('add', E.EPERM);
-    const err = thrown(() => poller.once(3, { readable: true }, { signal: ac.signal }));
+    const err = await rejected(() => poller.once(3, { readable: true }, { signal: ac.signal }));
     expect(err).toBeInstanceOf(PollError);
     expect(err.code).toBe('EPERM');
     expect(poller.size).toBe(0);
+    const { getEventListeners } = await import('node:events');
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    fake.failNext('add', E.EPERM);
+    expect((await rejected(() => poller.events(3, { readable: true }, { signal: ac.signal }))).code).toBe('EPERM');
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
     poller.close(); // must not trip over a half-made once()
   });
 });
@@ -1347,12 +1364,12 @@ describe('events()', () => {
     expect(it[Symbol.asyncIterator]()).toBe(it);
   });
 
-  it('argument errors throw synchronously', () => {
+  it('argument errors reject the first next(), then the iterator is done', async () => {
     const { fake, poller } = setup();
-    expect(thrown(() => poller.events(1.5, { readable: true })).code).toBe('ERR_OUT_OF_RANGE');
-    expect(thrown(() => poller.events(3, {} as never)).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect((await rejected(() => poller.events(1.5, { readable: true }))).code).toBe('ERR_OUT_OF_RANGE');
+    expect((await rejected(() => poller.events(3, {} as never))).code).toBe('ERR_INVALID_ARG_VALUE');
     poller.add(3, { readable: true }, noop);
-    expect(thrown(() => poller.events(3, { readable: true })).code).toBe('ERR_POLL_ALREADY_WATCHED');
+    expect((await rejected(() => poller.events(3, { readable: true }))).code).toBe('ERR_POLL_ALREADY_WATCHED');
     expect(fake.callsOf('add')).toHaveLength(1);
   });
 });

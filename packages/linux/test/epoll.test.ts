@@ -60,6 +60,35 @@ describe('epoll specifics', () => {
     expect(p.size).toBe(0);
   });
 
+  it.each([
+    ['a directory', () => fs.openSync(os.tmpdir(), 'r')],
+    ['/dev/null', () => fs.openSync('/dev/null', 'r')],
+    ['a regular file', () => fs.openSync(process.execPath, 'r')],
+  ])('EPERM says why: epoll cannot watch %s, which is always ready', (_what, openIt) => {
+    const p = poller();
+    const fd = openIt();
+    open.push(fd);
+    let caught: any;
+    try {
+      p.add(fd, { readable: true }, () => {});
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ name: 'PollError', code: 'EPERM', errno: -1, syscall: 'epoll_ctl', fd });
+    expect(caught.message).toMatch(/^EPERM: epoll cannot watch this kind of file .*always ready.*, epoll_ctl \(fd \d+\)$/);
+  });
+
+  it('a batch buffer larger than 65536 events is refused with a RangeError by the native class itself', () => {
+    for (const events of [65537, 1 << 20]) {
+      expect(() => backend.create(new Int32Array(3 * events), () => {})).toThrow(
+        expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }),
+      );
+    }
+    const largest = backend.create(new Int32Array(3 * 65536), () => {});
+    expect(largest.fd).toBeGreaterThan(2);
+    largest.close();
+  });
+
   it('eventfd: readable after a write', async () => {
     const p = poller();
     const efd = sys.eventfd(0);

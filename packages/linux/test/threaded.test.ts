@@ -20,4 +20,10 @@ describe('the waiter thread under misuse', () => {
     const result = await runNode(misuse, ['closed']);
     expect(result.json).toEqual({ code: 'EBADF', errno: -9, syscall: 'epoll_wait' });
   });
+
+  it('after a failed wait, ref() no longer holds the loop open: the thread that would wake it is gone', async () => {
+    const result = await runNode(misuse, ['ref-after-fail'], { timeout: 4000 });
+    expect(result.signal).toBeNull(); // not killed at the timeout: it exited by itself
+    expect(result.json).toEqual({ exitedByItself: true, hasRef: true });
+  });
 });

@@ -97,6 +97,21 @@ export function badInput(target: Target): void {
       await canaryStillWorks();
     });
 
+    it('once() and events() on a closed descriptor reject with PollError EBADF, never throw', async () => {
+      setup();
+      const [r, w] = sys.pipe();
+      fs.closeSync(r);
+      fs.closeSync(w);
+      let promise: Promise<unknown> | undefined;
+      let iterator: AsyncIterator<unknown> | undefined;
+      expect(() => (promise = poller.once(r, { readable: true }))).not.toThrow();
+      await expect(promise).rejects.toMatchObject({ name: 'PollError', code: 'EBADF', fd: r });
+      expect(() => (iterator = poller.events(r, { readable: true }))).not.toThrow();
+      await expect(iterator!.next()).rejects.toMatchObject({ name: 'PollError', code: 'EBADF', fd: r });
+      expect(await iterator!.next()).toEqual({ value: undefined, done: true });
+      await canaryStillWorks();
+    });
+
     it('an integral fd nobody has open: EBADF, not a crash', async () => {
       setup();
       expect(() => poller.add(2 ** 31 - 1, { readable: true }, () => {})).toThrow(expect.objectContaining({ code: 'EBADF' }));
@@ -169,8 +184,8 @@ export function badInput(target: Target): void {
       expect(() => poller.add(r, { readable: true }, () => {})).toThrow(closed);
       expect(() => poller.modify(r, { readable: true })).toThrow(closed);
       expect(() => poller.remove(r)).toThrow(closed);
-      expect(() => poller.once(r, { readable: true })).toThrow(closed);
-      expect(() => poller.events(r, { readable: true })).toThrow(closed);
+      await expect(poller.once(r, { readable: true })).rejects.toEqual(closed);
+      await expect(poller.events(r, { readable: true }).next()).rejects.toEqual(closed);
       const before = canary.events.length;
       write(canaryWrite, 'x');
       expect(await settle(canary)).toBe(before);

@@ -13,7 +13,9 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <iterator>
 #include <type_traits>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -57,6 +59,8 @@ class KqueueKernel {
 #endif
   }
 
+  static const char* Explain(int) { return nullptr; }
+
   KqueueKernel(int fd, size_t capacity) : kq_(fd), events_(capacity) {
     size_t size = 16;
     while (size < capacity * 2) size <<= 1;
@@ -71,7 +75,8 @@ class KqueueKernel {
     if (regs_.count(fd) != 0) return EEXIST;
     int32_t added = 0;
     if (int err = AddFilters(fd, mask, token, &added); err != 0) {
-      Delete(fd, added);  // all or nothing
+      int32_t left = added & ~Delete(fd, added);  // all or nothing
+      if (left != 0) regs_[fd] = Reg{left, mask & kModes, token};  // what could not be undone
       return err;
     }
     regs_[fd] = Reg{added, mask & kModes, token};
@@ -80,39 +85,48 @@ class KqueueKernel {
 
   // kqueue keeps one filter per (fd, filter). EV_ADD on an existing filter updates udata and
   // re-enables it but keeps the EV_CLEAR/EV_DISPATCH it was created with, so a change of mode
-  // deletes and re-adds the filters.
+  // deletes and re-adds the filters. Whatever fails, the record ends up saying which filters
+  // the kernel holds, so that remove() can delete every one of them.
   int Modify(int fd, int32_t mask, int32_t token) {
     if (fd == wake_fd_) return EBADF;
     auto it = regs_.find(fd);
     if (it == regs_.end()) return ENOENT;
     Reg old = it->second;
     int32_t modes = mask & kModes;
-    if (modes != old.modes) Delete(fd, old.filters);
-    int32_t now = modes != old.modes ? 0 : old.filters;
+    int32_t held = old.filters;
+    if (modes != old.modes) held &= ~Delete(fd, held);
+    int32_t kept = held;  // filters still there as they were
     int32_t added = 0;
     int err = AddFilters(fd, mask, token, &added);
     if (err == 0) {
-      Delete(fd, now & ~added);  // filters no longer wanted
-      it->second = Reg{added, modes, token};
+      held = added | (held & ~Delete(fd, held & ~added));  // then drop filters no longer wanted
+      it->second = Reg{held, modes, token};
       return 0;
     }
     // Put back what was there: the registration must not be lost or half changed.
-    Delete(fd, added & ~now);
+    held |= added;
+    held &= ~Delete(fd, added & ~kept);
     int32_t restored = 0;
     AddFilters(fd, old.filters | old.modes, old.token, &restored);
-    it->second = Reg{restored, old.modes, old.token};
+    it->second = Reg{held | restored, old.modes, old.token};
     return err;
   }
 
-  // The kernel drops a descriptor's filters when it is closed; report that as EBADF/ENOENT so
-  // core can tell "already gone" from a real failure.
+  // The kernel drops a descriptor's filters when it is closed; that is reported as EBADF or
+  // ENOENT so core can tell "already gone" from a real failure. The record is erased only once
+  // no filter is left in the kernel.
   int Remove(int fd) {
     if (fd == wake_fd_) return EBADF;
     auto it = regs_.find(fd);
     if (it == regs_.end()) return ENOENT;
-    int32_t filters = it->second.filters;
-    regs_.erase(it);
-    return Delete(fd, filters);
+    int err = 0;
+    int32_t left = it->second.filters & ~Delete(fd, it->second.filters, &err);
+    if (left == 0) {
+      regs_.erase(it);
+    } else {
+      it->second.filters = left;
+    }
+    return err;
   }
 
   int Wait(int timeout_ms) {
@@ -198,6 +212,11 @@ class KqueueKernel {
 
  private:
   static constexpr int32_t kModes = kEdge | kOneshot;
+#ifdef EV_RECEIPT
+  static constexpr unsigned short kReceipt = EV_RECEIPT;
+#else
+  static constexpr unsigned short kReceipt = 0;
+#endif
   static constexpr uintptr_t kWakeIdent = 0;
 
   struct Reg {
@@ -205,9 +224,11 @@ class KqueueKernel {
     int32_t modes;    // kEdge / kOneshot they were created with
     int32_t token = 0;
   };
+  // `filter` is a short on macOS, FreeBSD and OpenBSD, a uint32_t on NetBSD.
+  using FilterId = decltype(std::declval<struct kevent>().filter);
   struct Filter {
     int32_t bit;
-    short filter;
+    FilterId filter;
   };
   static constexpr Filter kFilters[] = {{kReadable, EVFILT_READ}, {kWritable, EVFILT_WRITE}};
 
@@ -253,33 +274,74 @@ class KqueueKernel {
     }
   }
 
-  // Changes are applied one at a time so each failure has its own errno.
-  int Change(int fd, short filter, unsigned short flags, unsigned fflags, int32_t token) {
+  int Change(int fd, FilterId filter, unsigned short flags, unsigned fflags, int32_t token) {
     struct kevent change;
     EV_SET(&change, static_cast<uintptr_t>(fd), filter, flags, fflags, 0,
            ToUdata<decltype(change.udata)>(static_cast<intptr_t>(token)));
     return kevent(kq_, &change, 1, nullptr, 0, nullptr) < 0 ? errno : 0;
   }
 
-  // Adds (or updates and re-enables) the filters `mask` asks for; `added` says which took.
-  int AddFilters(int fd, int32_t mask, int32_t token, int32_t* added) {
+  // Applies `flags` to each filter of kFilters in `bits` in one kevent() call, so that a
+  // waiter thread blocked in kevent() never sees a watch half registered (a oneshot watch for
+  // readable and writable would otherwise report one filter and disarm the other). With
+  // EV_RECEIPT every change answers for itself (EV_ERROR, its own errno in `data`); `ok` gets
+  // the bits whose change took, `gone` those refused because the fd or the filter no longer
+  // exists (EBADF, ENOENT); the first failure's errno is returned.
+  int ChangeFilters(int fd, int32_t bits, unsigned short flags, int32_t token, int32_t* ok, int32_t* gone = nullptr) {
+    struct kevent changes[std::size(kFilters)];
+    int n = 0;
     for (const Filter& f : kFilters) {
-      if (!(mask & f.bit)) continue;
-      if (int err = Change(fd, f.filter, EV_ADD | EV_ENABLE | ModeFlags(mask), 0, token); err != 0) return err;
-      *added |= f.bit;
+      if (bits & f.bit) {
+        EV_SET(&changes[n++], static_cast<uintptr_t>(fd), f.filter, flags | kReceipt, 0, 0,
+               ToUdata<decltype(changes[0].udata)>(static_cast<intptr_t>(token)));
+      }
     }
-    return 0;
-  }
-
-  // Deletes the filters in `bits`; the first errno, or 0.
-  int Delete(int fd, int32_t bits) {
+    if (n == 0) return 0;
+#ifdef EV_RECEIPT
+    struct kevent receipts[std::size(kFilters)];
+    timespec zero{0, 0};
+    int got = kevent(kq_, changes, n, receipts, n, &zero);
+    if (got < 0) return errno;
     int first = 0;
-    for (const Filter& f : kFilters) {
-      if (!(bits & f.bit)) continue;
-      int err = Change(fd, f.filter, EV_DELETE, 0, 0);
+    for (int i = 0; i < got; i++) {
+      int err = (receipts[i].flags & EV_ERROR) ? static_cast<int>(receipts[i].data) : 0;
+      Account(receipts[i].filter, err, ok, gone);
       if (err != 0 && first == 0) first = err;
     }
     return first;
+#else
+    // No receipts (OpenBSD before 7.x): one change per call, each with its own errno.
+    int first = 0;
+    for (int i = 0; i < n; i++) {
+      int err = kevent(kq_, &changes[i], 1, nullptr, 0, nullptr) < 0 ? errno : 0;
+      Account(changes[i].filter, err, ok, gone);
+      if (err != 0 && first == 0) first = err;
+    }
+    return first;
+#endif
+  }
+
+  static void Account(FilterId filter, int err, int32_t* ok, int32_t* gone) {
+    for (const Filter& f : kFilters) {
+      if (f.filter != filter) continue;
+      if (err == 0) *ok |= f.bit;
+      if ((err == ENOENT || err == EBADF) && gone != nullptr) *gone |= f.bit;
+    }
+  }
+
+  // Adds (or updates and re-enables) the filters `mask` asks for; `added` says which took.
+  int AddFilters(int fd, int32_t mask, int32_t token, int32_t* added) {
+    return ChangeFilters(fd, mask & (kReadable | kWritable), EV_ADD | EV_ENABLE | ModeFlags(mask), token, added);
+  }
+
+  // Deletes the filters in `bits`; returns those no longer in the kernel (deleted, or already
+  // gone: ENOENT, EBADF), and the first errno in `*error`.
+  int32_t Delete(int fd, int32_t bits, int* error = nullptr) {
+    int32_t deleted = 0;
+    int32_t gone = 0;
+    int err = ChangeFilters(fd, bits, EV_DELETE, 0, &deleted, &gone);
+    if (error != nullptr) *error = err;
+    return deleted | gone;
   }
 
   // Per batch, which slot each fd got: open addressing, cleared by bumping a stamp, so a batch

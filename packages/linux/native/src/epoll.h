@@ -39,6 +39,14 @@ class EpollKernel {
     return CloexecOrClose(fd, failed);
   }
 
+  // epoll_ctl's EPERM means the file has no poll support at all: it is always ready, so there
+  // is nothing to wait for (epoll_ctl(2)).
+  static const char* Explain(int err) {
+    return err == EPERM ? "epoll cannot watch this kind of file (a regular file, a directory, /dev/null and "
+                          "the like are always ready: read or write them directly)"
+                        : nullptr;
+  }
+
   EpollKernel(int fd, size_t capacity) : epfd_(fd), events_(capacity) {}
 
   int fd() const { return epfd_; }

@@ -30,6 +30,8 @@ enum Bit : int32_t {
 
 // Each event is three int32s in the JS buffer: fd, token, mask.
 constexpr size_t kSlot = 3;
+// Must equal the upper bound of maxEvents in packages/core/src/validate.ts.
+constexpr size_t kMaxEvents = 65536;
 
 inline Napi::Object BitsObject(Napi::Env env) {
   Napi::Object bits = Napi::Object::New(env);
@@ -56,8 +58,9 @@ inline int CloexecOrClose(int fd, const char** failed) {
 }
 
 // Thrown as { message, errno, syscall, fd }; core's toPollError gives it Node's shape and code.
-inline void ThrowErrno(Napi::Env env, int err, const char* syscall, int fd = -1) {
-  Napi::Error error = Napi::Error::New(env, std::strerror(err));
+// `detail`, when the kernel's errno alone would not tell the user why, replaces strerror().
+inline void ThrowErrno(Napi::Env env, int err, const char* syscall, int fd = -1, const char* detail = nullptr) {
+  Napi::Error error = Napi::Error::New(env, detail != nullptr ? detail : std::strerror(err));
   error.Set("errno", Napi::Number::New(env, err));
   error.Set("syscall", Napi::String::New(env, syscall));
   if (fd >= 0) error.Set("fd", Napi::Number::New(env, fd));
@@ -100,6 +103,15 @@ class BatchSink {
     Napi::Int32Array array = info[0].As<Napi::Int32Array>();
     if (array.ElementLength() < kSlot) {
       ThrowType(env, "poll: the event buffer must hold at least one event");
+      return false;
+    }
+    // Core allows at most kMaxEvents; a direct caller with a huge buffer would otherwise make
+    // the reservations below fail (an abort, with exceptions off) or every wait fail with
+    // EINVAL (epoll_wait's maxevents is an int).
+    if (array.ElementLength() / kSlot > kMaxEvents) {
+      Napi::RangeError error = Napi::RangeError::New(env, "poll: the event buffer holds more than 65536 events");
+      error.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
+      error.ThrowAsJavaScriptException();
       return false;
     }
     env_ = env;

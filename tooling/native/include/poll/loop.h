@@ -169,7 +169,11 @@ class ThreadLoop {
     return 0;
   }
 
-  void Ref() { uv_ref(reinterpret_cast<uv_handle_t*>(&async_->handle)); }
+  // After a failed wait the thread is gone: nothing could ever wake the loop for this poller,
+  // so nothing may hold the loop open for it again.
+  void Ref() {
+    if (!dead_) uv_ref(reinterpret_cast<uv_handle_t*>(&async_->handle));
+  }
   void Unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&async_->handle)); }
 
   // Ends the waiter thread (it is waiting either in the kernel, woken by the kernel's wake-up,
@@ -228,6 +232,7 @@ class ThreadLoop {
     if (n < 0) {
       // The waiter is gone: never again an event. Say so, and stop holding the loop open.
       self->pending_ = 0;
+      self->dead_ = true;
       self->Unref();
       owner->Fail(-n);
       return;
@@ -255,6 +260,7 @@ class ThreadLoop {
   int pending_ = 0;  // events waiting for dispatch, or -errno of a failed wait
   bool stopping_ = false;
   bool running_ = false;
+  bool dead_ = false;  // the wait failed and the thread ended; loop thread only
 };
 
 }  // namespace pollglue

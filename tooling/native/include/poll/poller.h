@@ -4,6 +4,8 @@
 //
 // Kernel interface:
 //   static constexpr const char* kCtlSyscall;     // named in errors from Add/Modify/Remove
+//   static const char* Explain(int err);          // why Add/Modify failed, where errno alone
+//                                                 // would not say; nullptr for strerror()
 //   static constexpr int32_t kSupported;          // interest bits it honours
 //   static int Create(const char** failed);       // the descriptor, close-on-exec; or -1, errno
 //   Kernel(int fd, size_t capacity);
@@ -109,7 +111,7 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap<Kernel, Loop>> {
     // Token 0 belongs to the loop's own wake-up descriptor.
     if (args[2] == kWakeToken) return ThrowType(info.Env(), "poll: token 0 is reserved");
     if (int err = ((*kernel_).*op)(args[0], args[1], args[2]); err != 0) {
-      ThrowErrno(info.Env(), err, Kernel::kCtlSyscall, args[0]);
+      ThrowErrno(info.Env(), err, Kernel::kCtlSyscall, args[0], Kernel::Explain(err));
     }
   }
 
