@@ -58,12 +58,17 @@ function loadAddon(o) {
   try {
     return o.load(o.dir);
   } catch (cause) {
-    // node-gyp-build found nothing to load; anything else (a binary for another libc, a file
-    // it may not read) is the real error and stays as it is.
-    if (!NOT_FOUND.test(String(cause && cause.message))) throw cause;
+    // node-gyp-build found nothing to load, or found a prebuilt binary this system cannot load
+    // (FreeBSD 13 with FreeBSD 14's binary, an older libc than it was built for): both are
+    // fixed by a build from source. Anything else is the real error and stays as it is.
+    const message = String(cause && cause.message);
+    const unloadable = cause && cause.code === 'ERR_DLOPEN_FAILED';
+    if (!NOT_FOUND.test(message) && !unloadable) throw cause;
+    const what = unloadable
+      ? `${o.pkg}'s prebuilt binary for ${process.platform}-${process.arch} does not load on this system (see the cause)`
+      : `${o.pkg} has no prebuilt binary for ${process.platform}-${process.arch}${libcNote()} and none was built from source`;
     throw noBackend(
-      `${o.pkg} has no prebuilt binary for ${process.platform}-${process.arch}${libcNote()} and none was built ` +
-        'from source. Build it in place (needs python3, make and a C++ compiler; no checkout needed):\n\n' +
+      `${what}. Build it in place (needs python3, make and a C++ compiler; no checkout needed):\n\n` +
         `    ${buildCommand(native)}\n\n` +
         'then run your program again. The build stays in that directory until the package is reinstalled.',
       cause,

