@@ -151,6 +151,31 @@ export function modes(target: Target): void {
       expect(rec.events[0]).toMatchObject({ fd: r, hangup: true });
     });
 
+    it('hangup is level-triggered: reported every turn until removed; the documented reader loop ends at end of file', async () => {
+      const p = poller();
+      const [r, w] = pipe();
+      write(w, 'abc');
+      fs.closeSync(w);
+      const rec = recorder();
+      const watch = p.add(r, { readable: true }, rec.onEvent);
+      await rec.until(3); // nothing read: reported again and again
+      expect(rec.events.every((e) => e.fd === r && e.hangup)).toBe(true);
+      watch.remove();
+      // docs/API.md's loop: read what each event brings, stop at end of file. Had it stopped
+      // only on a hangup without data, or never, it would spin here.
+      const got: string[] = [];
+      let events = 0;
+      for await (const _ of p.events(r, { readable: true })) {
+        events++;
+        const chunk = read(r);
+        if (chunk === null) break; // end of file
+        got.push(chunk);
+      }
+      expect(got.join('')).toBe('abc');
+      expect(events).toBe(2);
+      expect(p.size).toBe(0);
+    });
+
     it('hangup: a socket reports the peer closing', async () => {
       const p = poller();
       const [a, b] = sys.socketpair();

@@ -6,6 +6,7 @@
 #include <sys/event.h>
 #include <sys/time.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 #if defined(__OpenBSD__)
 #include <sys/param.h>
@@ -159,14 +160,29 @@ class KqueueKernel {
         sink.Merge(*slot, mask);
         continue;
       }
-      Remember(fd, count);
-      sink.Put(count++, fd, token, mask);
+      size_t at = count++;
+      Remember(fd, at);
+      sink.Put(at, fd, token, mask);
       // EV_DISPATCH disarms only the filter that fired; a oneshot watch is disarmed whole, as
-      // with EPOLLONESHOT, until rearm() enables its filters again.
+      // with EPOLLONESHOT, until rearm() enables its filters again. Its other filter may be
+      // ready as well without having been reported yet: kevent() applies a changelist one
+      // change at a time while the waiter thread may already be collecting, so one filter's
+      // event can come first. poll(2) says what is ready now, so the one event carries both.
       auto it = regs_.find(fd);
       if (it != regs_.end() && (it->second.modes & kOneshot)) {
+        short others = 0;
         for (const Filter& f : kFilters) {
-          if ((it->second.filters & f.bit) && f.filter != ev.filter) Change(fd, f.filter, EV_DISABLE, 0, token);
+          if ((it->second.filters & f.bit) && f.filter != ev.filter) {
+            Change(fd, f.filter, EV_DISABLE, 0, token);
+            others |= f.bit == kReadable ? POLLIN : POLLOUT;
+          }
+        }
+        pollfd now{fd, others, 0};
+        if (others != 0 && poll(&now, 1, 0) == 1) {
+          int32_t also = 0;
+          if ((others & POLLIN) && (now.revents & (POLLIN | POLLHUP))) also |= kReadable;
+          if (now.revents & POLLOUT) also |= kWritable;
+          if (also != 0) sink.Merge(at, also);
         }
       }
     }
