@@ -38,8 +38,12 @@ interface Owner {
 
 class Registration implements Watch {
   readonly fd: number;
-  /** Comes back from the kernel with each event; a stale token means the event is not ours. */
-  readonly token: number;
+  /**
+   * Comes back from the kernel with each event; a stale token means the event is not ours.
+   * A new one with every modify() and rearm(), so that an event collected before the change
+   * (by the waiter thread, or earlier in the same batch) is never taken for one after it.
+   */
+  token: number;
   mask: number;
   readonly onEvent: (event: PollEvent) => void;
   /** A oneshot watch that has fired and not been rearmed. */
@@ -528,8 +532,7 @@ export class PollerBase implements Disposable {
   }
 
   #register(fd: number, mask: number, onEvent: (event: PollEvent) => void): Registration {
-    const token = this.#nextToken;
-    this.#nextToken = token === MAX_TOKEN ? 1 : token + 1;
+    const token = this.#newToken();
     try {
       this.#native!.add(fd, mask, token);
     } catch (e) {
@@ -539,6 +542,12 @@ export class PollerBase implements Disposable {
     this.#table.set(fd, reg);
     this.#syncRef();
     return reg;
+  }
+
+  #newToken(): number {
+    const token = this.#nextToken;
+    this.#nextToken = token === MAX_TOKEN ? 1 : token + 1;
+    return token;
   }
 
   #open(): NativePoller {
@@ -563,12 +572,16 @@ export class PollerBase implements Disposable {
 
   #modify(reg: Registration, mask: number): void {
     const detached = this.#detached.has(reg);
+    // The kernel reports the descriptor's state afresh under the new interest (EPOLL_CTL_MOD and
+    // EV_ADD both look at it again), with the new token; whatever it reported before is stale.
+    const token = this.#newToken();
     try {
-      if (detached) this.#native!.add(reg.fd, mask, reg.token);
-      else this.#native!.modify(reg.fd, mask, reg.token);
+      if (detached) this.#native!.add(reg.fd, mask, token);
+      else this.#native!.modify(reg.fd, mask, token);
     } catch (e) {
       throw toPollError(e);
     }
+    reg.token = token;
     reg.mask = mask;
     reg.disarmed = false;
     if (detached) this.#detached.delete(reg);

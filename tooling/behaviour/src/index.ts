@@ -8,6 +8,7 @@ import { badInput } from './errors.js';
 import { promises } from './promises.js';
 import { lifetime } from './lifetime.js';
 import { workers } from './workers.js';
+import { model } from './model-suite.js';
 
 export type { Target } from './target.js';
 export { targetFor } from './target.js';
@@ -22,5 +23,6 @@ export function behaviourSuite(target: Target): void {
     promises(target);
     lifetime(target);
     workers(target);
+    model(target);
   });
 }

@@ -10,6 +10,8 @@ export interface Target {
   module: string;
   /** Interest bits the backend honours (its backend.supported). */
   supported: number;
+  /** The backend the Poller is made on (for the model test's planted bugs). */
+  backend: unknown;
 }
 
 /**
@@ -20,7 +22,7 @@ export async function targetFor(label: string, specifier: string, from: string):
   const file = createRequire(from).resolve(specifier);
   const module = pathToFileURL(file).href;
   const mod = (await import(module)) as { Poller: Target['Poller']; backend: { supported: number } };
-  return { label, Poller: mod.Poller, module, supported: mod.backend.supported };
+  return { label, Poller: mod.Poller, module, supported: mod.backend.supported, backend: mod.backend };
 }
 
 export const canWatchPriority = (target: Target): boolean => (target.supported & Bits.PRIORITY) !== 0;
