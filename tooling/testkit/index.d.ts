@@ -15,6 +15,8 @@ export declare const sys: {
   denySyscalls(rules: DenyRule[]): void;
   rawEpollCreate1(): number;
   hasEpollCreate: boolean;
+  /** Writes one byte past a heap block: the sanitizer runs' negative control. */
+  plantedOverflow(): void;
 };
 export declare const fixtures: string;
 export declare const fdprobe: string;
