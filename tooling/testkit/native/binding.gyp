@@ -16,8 +16,8 @@
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["src/threaded.cc"],
-          "include_dirs": ["../../../packages/linux/native/src"]
+          "sources": ["src/threaded.cc", "src/kqueue-record.cc"],
+          "include_dirs": ["../../../packages/linux/native/src", "../../../packages/bsd/native/src", "fake-kqueue"]
         }]
       ]
     }

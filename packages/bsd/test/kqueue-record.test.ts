@@ -1,0 +1,72 @@
+// KqueueKernel's record of which filters the kernel holds, checked where no real kqueue is
+// needed: on Linux, against a fake kevent() whose changes can be made to fail (testkit's
+// kqueueRecord). What must hold: whatever fails, remove() leaves no filter behind, so the
+// waiter thread never spins on a registration nobody can delete. The real kernels run the
+// behaviour suite in the macOS and FreeBSD workflows.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { sys } from '@poll/testkit';
+
+const R = 1;
+const W = 2;
+const EDGE = 32;
+const ENOMEM = 12;
+const EINTR = 4;
+const FD = 40;
+
+type Record = {
+  reset(): number;
+  call(op: 'add' | 'modify' | 'remove', fd: number, mask?: number): number;
+  failNext(op: 'add' | 'delete', filter: 'read' | 'write', errno: number, times: number): void;
+  held(fd: number): number;
+};
+
+if (process.platform === 'linux') {
+  const kq = (sys as unknown as { kqueueRecord: Record }).kqueueRecord;
+
+  describe('the kqueue backend records what the kernel holds, whatever fails', () => {
+    beforeEach(() => kq.reset());
+
+    it('a failed re-enable of a live filter (and of its restore) still leaves it to remove()', () => {
+      expect(kq.call('add', FD, R)).toBe(0);
+      expect(kq.held(FD)).toBe(R);
+      kq.failNext('add', 'read', ENOMEM, 2); // the change, then the attempt to put it back
+      expect(kq.call('modify', FD, R | W)).toBe(ENOMEM);
+      expect(kq.held(FD) & R).toBe(R); // the kernel still has it...
+      expect(kq.call('remove', FD)).toBe(0);
+      expect(kq.held(FD)).toBe(0); // ...and remove() took it away
+    });
+
+    it('a change of mode that fails half way leaves every filter it created to remove()', () => {
+      expect(kq.call('add', FD, R | W)).toBe(0);
+      kq.failNext('add', 'write', ENOMEM, 2);
+      expect(kq.call('modify', FD, R | W | EDGE)).toBe(ENOMEM);
+      expect(kq.call('remove', FD)).toBe(0);
+      expect(kq.held(FD)).toBe(0);
+    });
+
+    it('a remove() whose delete fails keeps the record, so a second remove() deletes the filter', () => {
+      expect(kq.call('add', FD, R)).toBe(0);
+      kq.failNext('delete', 'read', EINTR, 1);
+      expect(kq.call('remove', FD)).toBe(EINTR);
+      expect(kq.held(FD)).toBe(R);
+      expect(kq.call('remove', FD)).toBe(0);
+      expect(kq.held(FD)).toBe(0);
+    });
+
+    it('an add() that fails on its second filter takes the first one back', () => {
+      kq.failNext('add', 'write', ENOMEM, 1);
+      expect(kq.call('add', FD, R | W)).toBe(ENOMEM);
+      expect(kq.held(FD)).toBe(0);
+      expect(kq.call('remove', FD)).toBe(2); // ENOENT: nothing is watched
+    });
+
+    it('an add() whose undo fails too keeps a record of what is left, for remove()', () => {
+      kq.failNext('add', 'write', ENOMEM, 1);
+      kq.failNext('delete', 'read', EINTR, 1); // taking the read filter back fails as well
+      expect(kq.call('add', FD, R | W)).toBe(ENOMEM);
+      expect(kq.held(FD)).toBe(R);
+      expect(kq.call('remove', FD)).toBe(0);
+      expect(kq.held(FD)).toBe(0);
+    });
+  });
+}
