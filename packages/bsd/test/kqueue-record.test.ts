@@ -3,7 +3,12 @@
 // kqueueRecord). What must hold: whatever fails, remove() leaves no filter behind, so the
 // waiter thread never spins on a registration nobody can delete. The real kernels run the
 // behaviour suite in the macOS and FreeBSD workflows.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { findNodedir } from '@poll/build-native/lib';
 import { sys } from '@poll/testkit';
 
 const R = 1;
@@ -68,5 +73,22 @@ if (process.platform === 'linux') {
       expect(kq.call('remove', FD)).toBe(0);
       expect(kq.held(FD)).toBe(0);
     });
+  });
+
+  it('kqueue.h compiles, warnings as errors, where kevent\'s filter is unsigned (NetBSD\'s uint32_t)', () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+    const addonApi = path.dirname(createRequire(import.meta.url).resolve('node-addon-api/package.json'));
+    const result = spawnSync(
+      process.env.CXX ?? 'c++',
+      [
+        '-std=c++17', '-fsyntax-only', '-Wall', '-Wextra', '-Werror', '-DPOLL_FAKE_NETBSD_KEVENT',
+        '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', `-I${path.join(findNodedir()!, 'include', 'node')}`, `-I${addonApi}`,
+        `-I${path.join(root, 'tooling/native/include')}`, `-I${path.join(root, 'packages/bsd/native/src')}`,
+        `-I${path.join(root, 'tooling/testkit/native/fake-kqueue')}`, path.join(root, 'tooling/testkit/native/src/kqueue-record.cc'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 }

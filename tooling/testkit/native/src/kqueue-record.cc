@@ -21,10 +21,10 @@ struct Held {
   bool enabled;
   void* udata;
 };
-std::map<std::pair<uintptr_t, short>, Held> held;  // (fd, filter) -> the fake kernel's knote
+std::map<std::pair<uintptr_t, fake_filter_t>, Held> held;  // (fd, filter) -> the fake kernel's knote
 struct Failure {
   unsigned short op;  // EV_ADD or EV_DELETE
-  short filter;
+  fake_filter_t filter;
   int err;
   int times;
 };
@@ -79,7 +79,7 @@ Napi::Value FailNext(const Napi::CallbackInfo& info) {
   std::string op = info[0].As<Napi::String>();
   std::string filter = info[1].As<Napi::String>();
   failures.push_back(Failure{static_cast<unsigned short>(op == "add" ? EV_ADD : EV_DELETE),
-                             static_cast<short>(filter == "read" ? EVFILT_READ : EVFILT_WRITE),
+                             static_cast<fake_filter_t>(filter == "read" ? EVFILT_READ : EVFILT_WRITE),
                              info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value()});
   return info.Env().Undefined();
 }

@@ -7,18 +7,28 @@
 #include <cstdint>
 #include <ctime>
 
+// POLL_FAKE_NETBSD_KEVENT: NetBSD's shape, where `filter` is unsigned (a uint32_t) and so are
+// the EVFILT_ constants; kqueue.h must compile cleanly against both (-Wsign-compare).
+#ifdef POLL_FAKE_NETBSD_KEVENT
+typedef uint32_t fake_filter_t;
+#define EVFILT_READ 0U
+#define EVFILT_WRITE 1U
+#define EVFILT_USER 8U
+#else
+typedef short fake_filter_t;
+#define EVFILT_READ (-1)
+#define EVFILT_WRITE (-2)
+#define EVFILT_USER (-11)
+#endif
+
 struct kevent {
   uintptr_t ident;
-  short filter;
+  fake_filter_t filter;
   unsigned short flags;
   unsigned int fflags;
   intptr_t data;
   void* udata;
 };
-
-#define EVFILT_READ (-1)
-#define EVFILT_WRITE (-2)
-#define EVFILT_USER (-11)
 
 #define EV_ADD 0x0001
 #define EV_DELETE 0x0002
