@@ -4,12 +4,13 @@
 // exactly the files the published package carries (native/src and the headers copied into
 // native/include). Then prints what each binary is: size, CPU, the glibc it needs.
 import { mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { syncGlue } from '@poll/build-native/lib';
 import { fileURLToPath } from 'node:url';
 import { describeBinary } from './inspect.mjs';
 import { TARGETS, prebuildPath } from './targets.mjs';
-import { addonFlags, root, runZig, zigPath } from './zig.mjs';
+import { addonFlags, root, runZigAsync, zigPath } from './zig.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -29,15 +30,12 @@ if (!zig || process.platform !== 'linux' || process.arch !== 'x64') {
 }
 
 console.log('prebuilds: building with zig; the first build of each target compiles its C++ runtime (a minute or two), later ones take seconds');
-const synced = new Set();
+for (const pkg of new Set(wanted.map((t) => t.pkg))) syncGlue(path.join(root, 'packages', pkg, 'native'));
 let failed = 0;
 const rows = [];
-for (const t of wanted) {
+
+async function build(t) {
   const nativeDir = path.join(root, 'packages', t.pkg, 'native');
-  if (!synced.has(nativeDir)) {
-    syncGlue(nativeDir);
-    synced.add(nativeDir);
-  }
   const out = path.join(root, prebuildPath(t));
   rmSync(path.dirname(out), { recursive: true, force: true });
   mkdirSync(path.dirname(out), { recursive: true });
@@ -54,20 +52,27 @@ for (const t of wanted) {
     out,
     path.join(nativeDir, 'src', 'addon.cc'),
   ];
-  const result = runZig(zig, args);
+  const result = await runZigAsync(zig, args);
   if (result.status !== 0) {
     failed++;
     console.error(`FAIL ${t.tuple} (${result.seconds}s)\n${result.stderr}${result.error ?? ''}`);
-    continue;
+    return;
   }
   const info = describeBinary(out);
   if (info.machine !== t.machine) {
     failed++;
     console.error(`FAIL ${t.tuple}: built for ${info.machine}, expected ${t.machine}`);
-    continue;
+    return;
   }
   rows.push({ target: t.tuple, file: path.relative(root, out), kb: (info.size / 1024).toFixed(0), glibc: info.glibc ?? '-', macos: info.macos ?? '-', needed: info.needed.join(' ') || '-', seconds: result.seconds });
 }
+
+// As many at once as there are cores: each is mostly one zig process compiling libc++.
+const queue = [...wanted];
+await Promise.all(Array.from({ length: Math.min(queue.length, os.availableParallelism()) }, async () => {
+  while (queue.length > 0) await build(queue.shift());
+}));
+rows.sort((a, b) => wanted.findIndex((t) => t.tuple === a.target) - wanted.findIndex((t) => t.tuple === b.target));
 if (rows.length) console.table(rows);
 if (failed) {
   console.error(`prebuilds: ${failed} failed`);

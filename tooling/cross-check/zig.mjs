@@ -1,6 +1,6 @@
 // zig (0.11, from the npm registry) as the one cross-compiler for every binary built on Linux:
 // the macOS compile check (cross-check.mjs) and the release prebuilds (prebuilds.mjs).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,12 +46,24 @@ export function addonFlags(includeDirs) {
   ];
 }
 
+const zigEnv = () => ({ ...process.env, ZIG_GLOBAL_CACHE_DIR: process.env.ZIG_GLOBAL_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'zig') });
+
 /** Runs zig with its cache in the user's cache directory; returns the result and seconds taken. */
 export function runZig(zig, args) {
   const started = Date.now();
-  const result = spawnSync(zig, args, {
-    encoding: 'utf8',
-    env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: process.env.ZIG_GLOBAL_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'zig') },
-  });
+  const result = spawnSync(zig, args, { encoding: 'utf8', env: zigEnv() });
   return { ...result, seconds: ((Date.now() - started) / 1000).toFixed(1) };
+}
+
+/** The same, without blocking: several targets build at once (each compiles its own C++ runtime). */
+export function runZigAsync(zig, args) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(zig, args, { env: zigEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    const done = (status, error) => resolve({ status, error, stderr, seconds: ((Date.now() - started) / 1000).toFixed(1) });
+    child.on('error', (error) => done(null, error));
+    child.on('close', (status) => done(status));
+  });
 }
