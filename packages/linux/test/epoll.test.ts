@@ -9,6 +9,16 @@ import { Poller, backend } from '@poll/linux';
 import { fileURLToPath } from 'node:url';
 import { childFds, closeAll, fdTarget, runNode, sys, write } from '@poll/testkit';
 
+/** Waits until `rec` has had no new event for 50 ms; returns how many it has. */
+async function settle(rec: { events: unknown[] }): Promise<number> {
+  let seen = -1;
+  while (seen !== rec.events.length) {
+    seen = rec.events.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return rec.events.length;
+}
+
 const recorder = () => {
   const events: Array<{ fd: number; readable: boolean; error: boolean }> = [];
   let wake: (() => void) | null = null;
@@ -224,6 +234,28 @@ describe('epoll specifics', () => {
     watch.rearm();
     await shot.next();
     expect(shot.events).toHaveLength(2);
+  });
+
+  it('after a rebuild an edge watch on a ready descriptor sees its readiness once more, then nothing (as documented)', async () => {
+    const p = poller();
+    const [e, ew] = sys.pipe();
+    open.push(e, ew);
+    const edge = recorder();
+    p.add(e, { readable: true, edge: true }, edge.onEvent);
+    write(ew, 'x'); // ready, and stays so: nobody reads
+    await edge.next();
+    await settle(edge);
+    expect(edge.events).toHaveLength(1);
+    const [g, gw] = sys.pipe();
+    const keep = sys.dup(g);
+    p.add(g, { readable: true }, () => {});
+    fs.closeSync(g);
+    p.remove(g);
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    write(gw, 'x');
+    await warned;
+    expect(await settle(edge)).toBe(2); // the fresh set's first look at a ready descriptor
+    closeAll([gw, keep]);
   });
 
   it('an events() iterator pulling a oneshot watch between rebuilds keeps going', async () => {
