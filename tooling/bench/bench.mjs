@@ -16,9 +16,9 @@ const quick = process.argv.includes('--quick');
 const REPS = quick ? 1 : 5;
 const BUDGET_MS = quick ? 40 : 1000;
 const IDLE = quick ? 1000 : 10000;
-const IMPLS = ['poll', 'epoll', 'net', 'c'];
-const SCENARIOS = ['pingpong', 'idle', 'fanin', 'churn', 'memory'];
-const LABEL = { poll: 'poll', epoll: 'epoll package 4.0.2', net: 'net.Socket', c: 'raw C (epoll_wait)' };
+const IMPLS = ['poll', 'thread', 'epoll', 'net', 'c'];
+const SCENARIOS = ['pingpong', 'idle', 'fanin', 'churn', 'memory', 'latency'];
+const LABEL = { poll: 'poll', thread: 'poll, waiter thread', epoll: 'epoll package 4.0.2', net: 'net.Socket', c: 'raw C (epoll_wait)' };
 
 if (process.platform !== 'linux') {
   console.log('bench: the comparison (epoll package, raw epoll) runs on Linux only');
@@ -27,6 +27,7 @@ if (process.platform !== 'linux') {
 
 function measure(impl, scenario) {
   if (impl === 'c' && scenario === 'memory') return { skipped: 'kernel memory only' };
+  if (impl === 'c' && scenario === 'latency') return { skipped: 'measured in JavaScript callbacks' };
   const args =
     impl === 'c'
       ? [path.join(here, 'native', 'build', 'raw-epoll'), [scenario, String(BUDGET_MS), String(IDLE), quick ? 'quick' : 'full']]
@@ -78,7 +79,7 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const value = (r, scenario) => (scenario === 'memory' ? r.bytesPerWatch : r.rate);
+const value = (r, scenario) => (scenario === 'memory' ? r.bytesPerWatch : scenario === 'latency' ? r.median : r.rate);
 const get = (rep, scenario, impl) => {
   const r = runs.find((x) => x.rep === rep && x.scenario === scenario && x.impl === impl)?.result;
   return r && !r.skipped ? value(r, scenario) : undefined;
@@ -101,6 +102,13 @@ for (const scenario of ['pingpong', 'fanin', 'idle', 'churn', 'memory']) {
     vsNet: series((rep) => get(rep, scenario, 'poll') / get(rep, scenario, 'net')),
   };
 }
+// The waiter-thread loop (macOS and the BSDs) against the uv_poll loop, on the same kernel.
+const threadRatio = {};
+for (const scenario of ['pingpong', 'fanin', 'idle']) threadRatio[scenario] = series((rep) => get(rep, scenario, 'thread') / get(rep, scenario, 'poll'));
+const p99 = {};
+for (const impl of IMPLS) {
+  p99[impl] = series((rep) => runs.find((x) => x.rep === rep && x.scenario === 'latency' && x.impl === impl)?.result.p99);
+}
 const idleRatio = {};
 for (const impl of IMPLS) idleRatio[impl] = series((rep) => get(rep, 'idle', impl) / get(rep, 'pingpong', impl));
 
@@ -111,11 +119,20 @@ const targets = [
   ['fanin ≥ 0.65× raw C', ratios.fanin.vsC, 0.65],
   ['idle ≥ 0.95 of pingpong', idleRatio.poll, 0.95],
   ['churn ≥ 1× the epoll package', ratios.churn.vsEpoll, 1],
+  ['waiter-thread loop pingpong ≥ 0.8× the uv_poll loop', threadRatio.pingpong, 0.8],
+  ['waiter-thread loop fanin ≥ 0.8× the uv_poll loop', threadRatio.fanin, 0.8],
 ].map(([name, s, goal]) => ({ name, median: s?.median ?? null, goal, met: s !== null && s.median >= goal }));
 
 const fmt = (x, scenario) =>
-  x === undefined || x === null ? '–' : scenario === 'memory' ? `${x.toFixed(0)} B` : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
-const unit = { pingpong: 'round trips/s', idle: 'round trips/s, 10,000 idle fds', fanin: 'events/s, 256 ready at once', churn: 'add+remove pairs/s', memory: 'JS heap+external bytes per watch' };
+  x === undefined || x === null ? '–' : scenario === 'memory' ? `${x.toFixed(0)} B` : scenario === 'latency' ? `${x.toFixed(0)} µs` : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
+const unit = {
+  pingpong: 'round trips/s',
+  idle: 'round trips/s, 10,000 idle fds',
+  fanin: 'events/s, 256 ready at once',
+  churn: 'add+remove pairs/s',
+  memory: 'JS heap+external bytes per watch',
+  latency: 'median µs from another process writing to the callback; lower is better',
+};
 
 if (quick) {
   const count = runs.filter((r) => !r.result.skipped).length;
@@ -128,12 +145,20 @@ for (const scenario of SCENARIOS) {
   console.log(`${scenario} (${unit[scenario]})`);
   for (const impl of IMPLS) {
     const s = summary[scenario][impl];
-    console.log(`  ${LABEL[impl].padEnd(22)} ${s ? `${fmt(s.median, scenario).padStart(8)}  (${fmt(s.min, scenario)}–${fmt(s.max, scenario)})` : '       –  (cannot run this scenario)'}`);
+    const tail = scenario === 'latency' && p99[impl] ? `  p99 ${fmt(p99[impl].median, scenario)}` : '';
+    console.log(`  ${LABEL[impl].padEnd(22)} ${s ? `${fmt(s.median, scenario).padStart(8)}  (${fmt(s.min, scenario)}–${fmt(s.max, scenario)})${tail}` : '       –  (cannot run this scenario)'}`);
   }
+  if (scenario === 'latency') continue;
   const r = ratios[scenario];
   const show = (s) => (s ? `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : '–');
   console.log(`  poll vs epoll package: ${show(r.vsEpoll)}   vs raw C: ${show(r.vsC)}   vs net.Socket: ${show(r.vsNet)}`);
 }
+const perRep = (scenario) => reps.map((rep) => (get(rep, scenario, 'thread') / get(rep, scenario, 'poll')).toFixed(2)).join(' ');
+console.log(
+  `waiter-thread loop ÷ uv_poll loop: ${Object.entries(threadRatio)
+    .map(([sc, r]) => `${sc} ${r ? r.median.toFixed(2) : '–'}× (per repetition ${perRep(sc)})`)
+    .join('; ')}`,
+);
 console.log(`idle / pingpong: ${IMPLS.map((i) => `${i} ${idleRatio[i] ? idleRatio[i].median.toFixed(2) : '–'}`).join(', ')}\n`);
 for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.median === null ? '–' : t.median.toFixed(2)}`);
 
@@ -147,6 +172,8 @@ const report = {
   settings: { repetitions: REPS, budgetMs: BUDGET_MS, idle: IDLE },
   summary,
   ratios,
+  threadRatio,
+  p99,
   idleRatio,
   targets,
   runs,

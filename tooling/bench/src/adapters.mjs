@@ -21,6 +21,19 @@ export async function adapter(name) {
         canChurn: true,
       };
     }
+    case 'thread': {
+      // poll's waiter-thread loop (what @poll/bsd runs on macOS and the BSDs), here with epoll
+      // behind it, so it can be measured side by side with the uv_poll loop.
+      const { Poller } = await import('@poll/testkit/threaded');
+      const poller = new Poller();
+      return {
+        watch: (fd, onReady) => poller.add(fd, { readable: true }, onReady),
+        unwatch: (watch) => watch.remove(),
+        consume: (fd) => sys.readByte(fd),
+        close: () => poller.close(),
+        canChurn: true,
+      };
+    }
     case 'epoll': {
       // The epoll package: one callback per event, (err, fd, events), dispatched by fd here as
       // its users do.

@@ -1,6 +1,6 @@
 // One measurement in a fresh process: node run-js.mjs <impl> <scenario> <budget-ms> [idle-count]
 // Prints one JSON line like raw-epoll: { ops, seconds, rate, delivered, expected } (memory: bytes).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,8 +159,38 @@ async function memory() {
   };
 }
 
+/**
+ * Write to callback, for events from outside: another process writes one byte at a time, 1 ms
+ * apart, noting the monotonic clock (shared by every process) just before each write; this one
+ * notes it in the callback. Medians and the 99th percentile, in microseconds.
+ */
+async function latency() {
+  const samples = quick ? 50 : 2000;
+  const [r, w] = sys.pipe();
+  const arrived = [];
+  // Let go once every sample is in: the writer's exit is a hangup, not a sample.
+  const watch = a.watch(r, () => {
+    const t = process.hrtime.bigint();
+    if (take(r)) arrived.push(t);
+    if (arrived.length === samples && a.canChurn) a.unwatch(watch); // a net.Socket just ends
+  });
+  const writer = spawn(process.execPath, [new URL('./latency-writer.mjs', import.meta.url).pathname, String(samples)], {
+    stdio: ['ignore', 'pipe', 'inherit', w],
+  });
+  fs.closeSync(w);
+  let out = '';
+  writer.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
+  await new Promise((resolve, reject) => writer.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}`)))));
+  while (arrived.length < samples) await new Promise((resolve) => setTimeout(resolve, 1));
+  const sent = JSON.parse(out).map(BigInt);
+  const micros = sent.map((t, i) => Number(arrived[i] - t) / 1000).sort((x, y) => x - y);
+  const at = (q) => micros[Math.min(micros.length - 1, Math.floor(q * micros.length))];
+  return { ops: samples, median: at(0.5), p99: at(0.99), delivered: received, expected: sent.length, spurious };
+}
+
 let result;
-if (scenario === 'pingpong') result = await pingpong(0);
+if (scenario === 'latency') result = await latency();
+else if (scenario === 'pingpong') result = await pingpong(0);
 else if (scenario === 'idle') result = await pingpong(idleCount);
 else if (scenario === 'fanin') result = await fanin();
 else if (scenario === 'churn') result = a.canChurn ? await churn() : { skipped: 'cannot detach a descriptor' };
