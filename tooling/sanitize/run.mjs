@@ -1,10 +1,15 @@
-// pnpm sanitize [asan|valgrind]
+// pnpm sanitize [asan|tsan|valgrind]
 //
 // asan: rebuilds @poll/linux's addon and the test helpers with AddressSanitizer and
 //   UndefinedBehaviorSanitizer (-fno-sanitize-recover: any undefined behaviour aborts), runs
 //   @poll/linux's tests on them (epoll, the waiter-thread loop with the behaviour suite and the
 //   model-based test, the create fallback) with the sanitizer runtimes preloaded into Node, then
 //   rebuilds the ordinary addon. CI runs this one.
+// tsan: rebuilds the test helpers (whose ThreadedEpoll is the waiter-thread loop @poll/bsd
+//   uses) with ThreadSanitizer and drives that loop in plain Node processes (vitest's own
+//   native threads are not ours to judge): the workout, pingpong and fanin at full speed (the
+//   loop thread draining while the waiter is parked), and 100 workers terminated mid-callback.
+//   Its own negative control is a planted race (testkit's plantedRace).
 // valgrind: runs a workout of the ordinary addon (both loops, workers, rebuilds, close inside a
 //   callback) under memcheck; any invalid read, write or use of uninitialised memory fails.
 //
@@ -12,7 +17,7 @@
 // must be reported, or the run is worthless and says so.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -31,6 +36,10 @@ function capture(cmd, args, env) {
 function compilerFile(name) {
   return spawnSync(process.env.CXX ?? 'g++', [`-print-file-name=${name}`], { encoding: 'utf8' }).stdout.trim();
 }
+
+// vitest run by node itself: the sanitizer runtimes are preloaded into every process started
+// with `env`, and pnpm's own native binary is not ours to check.
+const vitest = (args, env) => sh(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...args], { cwd: path.join(root, 'packages', 'linux'), env });
 
 const planted = `import('${path.join(root, 'tooling/testkit/index.js')}').then(({ sys }) => sys.plantedOverflow())`;
 const rebuild = (env) => sh('pnpm', ['--filter', '@poll/linux', '--filter', '@poll/testkit', 'run', 'build'], { env });
@@ -59,12 +68,52 @@ if (mode === 'asan') {
       status = 1;
     } else {
       console.log(`sanitize: the planted heap overflow is reported ("${caught[0]}"): the check can fail`);
-      status = sh('pnpm', ['--filter', '@poll/linux', 'exec', 'vitest', 'run'], { env });
+      status = vitest([], env);
     }
   }
   // Leave the ordinary build behind, whatever happened.
   const restored = rebuild(process.env);
   console.log(status === 0 ? 'sanitize: @poll/linux passes its tests under ASan and UBSan' : 'sanitize: FAILED');
+  process.exit(status || restored);
+}
+
+if (mode === 'tsan') {
+  if (process.platform !== 'linux') {
+    console.log(`sanitize: the TSan run is for Linux (this is ${process.platform})`);
+    process.exit(0);
+  }
+  const flags = '-fsanitize=thread -fno-omit-frame-pointer -g -O1';
+  const env = {
+    ...process.env,
+    LD_PRELOAD: compilerFile('libtsan.so'),
+    TSAN_OPTIONS: `halt_on_error=1 report_signal_unsafe=0 suppressions=${path.join(here, 'tsan.supp')}`,
+  };
+  const rebuildTestkit = (e) => sh('pnpm', ['--filter', '@poll/testkit', 'run', 'build'], { env: e });
+  let status = rebuildTestkit({ ...process.env, CXXFLAGS: flags, CFLAGS: flags, LDFLAGS: '-fsanitize=thread' });
+  if (status === 0) {
+    const race = `import('${path.join(root, 'tooling/testkit/index.js')}').then(({ sys }) => sys.plantedRace())`;
+    // ASLR layouts newer than this TSan knows make it refuse to start: run without them.
+    const control = capture('setarch', ['-R', process.execPath, '-e', race], env);
+    if (!/ThreadSanitizer: data race/.test(control.stderr)) {
+      console.error(`sanitize: TSan did not report the planted race; this run proves nothing.\n${control.stderr.slice(0, 2000)}`);
+      status = 1;
+    } else {
+      console.log('sanitize: the planted race is reported by TSan (the check can fail)');
+      const threaded = pathToFileURL(path.join(root, 'tooling', 'testkit', 'threaded.js')).href;
+      const runs = [
+        [path.join(here, 'workout.mjs')],
+        [path.join(root, 'tooling', 'bench', 'src', 'run-js.mjs'), 'thread', 'pingpong', '500'],
+        [path.join(root, 'tooling', 'bench', 'src', 'run-js.mjs'), 'thread', 'fanin', '500'],
+        [path.join(root, 'tooling', 'behaviour', 'fixtures', 'terminate-stress.mjs'), threaded, '100'],
+      ];
+      for (const args of runs) {
+        status = sh('setarch', ['-R', process.execPath, ...args], { env });
+        if (status !== 0) break;
+      }
+    }
+  }
+  const restored = rebuildTestkit(process.env);
+  console.log(status === 0 ? 'sanitize: the waiter-thread loop runs clean under TSan' : 'sanitize: FAILED');
   process.exit(status || restored);
 }
 
@@ -81,5 +130,5 @@ if (mode === 'valgrind') {
   process.exit(status);
 }
 
-console.error(`sanitize: unknown mode ${mode}; use asan or valgrind`);
+console.error(`sanitize: unknown mode ${mode}; use asan, tsan or valgrind`);
 process.exit(2);

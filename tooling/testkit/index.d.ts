@@ -17,6 +17,8 @@ export declare const sys: {
   hasEpollCreate: boolean;
   /** Writes one byte past a heap block: the sanitizer runs' negative control. */
   plantedOverflow(): void;
+  /** Two threads racing on a plain int: ThreadSanitizer's negative control. */
+  plantedRace(): number;
 };
 export declare const fixtures: string;
 export declare const fdprobe: string;

@@ -3,10 +3,12 @@
 //   UvPollLoop  the poller descriptor is itself pollable (epoll): one uv_poll_t on it, drained
 //               without blocking when libuv reports it readable. No thread.
 //   ThreadLoop  a waiter thread blocks in the kernel and hands each batch to the loop through a
-//               uv_async_t, then waits until the batch has been dispatched before waiting again,
-//               so a level-triggered event is not reported twice. For kqueue, whose descriptor
-//               nested in libuv's own kqueue is reported readable whether or not events are
-//               pending on macOS (https://github.com/libuv/libuv/issues/883).
+//               uv_async_t, then waits until the loop thread gives the kernel back, so a
+//               level-triggered event is not reported twice. The loop thread meanwhile keeps
+//               draining with zero-timeout waits while events keep coming, so a busy poller costs
+//               no thread hop per event. For kqueue, whose descriptor nested in libuv's own
+//               kqueue is reported readable whether or not events are pending on macOS
+//               (https://github.com/libuv/libuv/issues/883).
 //
 // Both call back into their Owner: `Kernel& kernel()`, `bool Dispatch(int n, bool compare)`
 // (translate and deliver `n` raw events), `bool open()`, and for ThreadLoop `void Fail(int err)`

@@ -2,6 +2,7 @@
 // eventfd, TCP urgent data, fd flags, and a seccomp filter that makes chosen syscalls fail
 // on the calling thread (to exercise @poll/linux's epoll_create fallback for real).
 #include <napi.h>
+#include <uv.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -236,8 +237,19 @@ Napi::Value PlantedOverflow(const Napi::CallbackInfo& info) {
 }
 #pragma GCC diagnostic pop
 
+// ThreadSanitizer's negative control: two threads increment a plain int with no lock.
+Napi::Value PlantedRace(const Napi::CallbackInfo& info) {
+  static int shared = 0;
+  uv_thread_t other;
+  uv_thread_create(&other, [](void*) { for (int i = 0; i < 1000; i++) shared = shared + 1; }, nullptr);
+  for (int i = 0; i < 1000; i++) shared = shared + 1;
+  uv_thread_join(&other);
+  return Napi::Number::New(info.Env(), shared);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("plantedOverflow", Napi::Function::New(env, PlantedOverflow));
+  exports.Set("plantedRace", Napi::Function::New(env, PlantedRace));
 #if defined(__linux__)
   exports.Set("kqueueRecord", InitKqueueRecord(env));
 #endif
