@@ -19,6 +19,23 @@ async function settle(rec: { events: unknown[] }): Promise<number> {
   return rec.events.length;
 }
 
+/**
+ * Makes `p` rebuild its set the documented way: a watched descriptor closed before remove()
+ * while a dup keeps its file open, which then becomes ready. Resolves with the warning.
+ */
+async function forceRebuild(p: Poller): Promise<Error> {
+  const [g, gw] = sys.pipe();
+  const keep = sys.dup(g);
+  p.add(g, { readable: true }, () => {});
+  fs.closeSync(g);
+  p.remove(g);
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+  write(gw, 'x');
+  const warning = await warned;
+  closeAll([gw, keep]);
+  return warning;
+}
+
 const recorder = () => {
   const events: Array<{ fd: number; readable: boolean; error: boolean }> = [];
   let wake: (() => void) | null = null;
@@ -218,17 +235,7 @@ describe('epoll specifics', () => {
     const watch = p.add(o, { readable: true, oneshot: true }, shot.onEvent);
     write(ow, 'x');
     await shot.next(); // fired, disarmed, not rearmed
-    for (let rebuild = 0; rebuild < 2; rebuild++) {
-      const [g, gw] = sys.pipe();
-      const keep = sys.dup(g);
-      p.add(g, { readable: true }, () => {});
-      fs.closeSync(g);
-      p.remove(g);
-      const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
-      write(gw, 'x');
-      expect(await warned).toMatchObject({ code: 'POLL_REBUILT' });
-      closeAll([gw, keep]);
-    }
+    for (let rebuild = 0; rebuild < 2; rebuild++) expect(await forceRebuild(p)).toMatchObject({ code: 'POLL_REBUILT' });
     expect(p.size).toBe(1);
     expect(shot.events).toHaveLength(1); // still disarmed: o stays readable, nothing reported
     watch.rearm();
@@ -246,16 +253,8 @@ describe('epoll specifics', () => {
     await edge.next();
     await settle(edge);
     expect(edge.events).toHaveLength(1);
-    const [g, gw] = sys.pipe();
-    const keep = sys.dup(g);
-    p.add(g, { readable: true }, () => {});
-    fs.closeSync(g);
-    p.remove(g);
-    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
-    write(gw, 'x');
-    await warned;
+    await forceRebuild(p);
     expect(await settle(edge)).toBe(2); // the fresh set's first look at a ready descriptor
-    closeAll([gw, keep]);
   });
 
   it('an events() iterator pulling a oneshot watch between rebuilds keeps going', async () => {
@@ -265,17 +264,7 @@ describe('epoll specifics', () => {
     const it = p.events(o, { readable: true });
     write(ow, 'x');
     expect((await it.next()).value).toMatchObject({ fd: o, readable: true });
-    for (let rebuild = 0; rebuild < 2; rebuild++) {
-      const [g, gw] = sys.pipe();
-      const keep = sys.dup(g);
-      p.add(g, { readable: true }, () => {});
-      fs.closeSync(g);
-      p.remove(g);
-      const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
-      write(gw, 'x');
-      await warned;
-      closeAll([gw, keep]);
-    }
+    for (let rebuild = 0; rebuild < 2; rebuild++) await forceRebuild(p);
     expect((await it.next()).value).toMatchObject({ fd: o, readable: true }); // o is still readable
     await it.return!();
   });

@@ -8,32 +8,25 @@ import { sys } from '@poll/testkit';
 
 const require = createRequire(import.meta.url);
 
+function pollAdapter(Poller) {
+  const poller = new Poller();
+  return {
+    watch: (fd, onReady) => poller.add(fd, { readable: true }, onReady),
+    unwatch: (watch) => watch.remove(),
+    consume: (fd) => sys.readByte(fd),
+    close: () => poller.close(),
+    canChurn: true,
+  };
+}
+
 export async function adapter(name) {
   switch (name) {
-    case 'poll': {
-      const { Poller } = await import('@poll/poller');
-      const poller = new Poller();
-      return {
-        watch: (fd, onReady) => poller.add(fd, { readable: true }, onReady),
-        unwatch: (watch) => watch.remove(),
-        consume: (fd) => sys.readByte(fd),
-        close: () => poller.close(),
-        canChurn: true,
-      };
-    }
-    case 'thread': {
+    case 'poll':
+      return pollAdapter((await import('@poll/poller')).Poller);
+    case 'thread':
       // poll's waiter-thread loop (what @poll/bsd runs on macOS and the BSDs), here with epoll
       // behind it, so it can be measured side by side with the uv_poll loop.
-      const { Poller } = await import('@poll/testkit/threaded');
-      const poller = new Poller();
-      return {
-        watch: (fd, onReady) => poller.add(fd, { readable: true }, onReady),
-        unwatch: (watch) => watch.remove(),
-        consume: (fd) => sys.readByte(fd),
-        close: () => poller.close(),
-        canChurn: true,
-      };
-    }
+      return pollAdapter((await import('@poll/testkit/threaded')).Poller);
     case 'epoll': {
       // The epoll package: one callback per event, (err, fd, events), dispatched by fd here as
       // its users do.
