@@ -11,6 +11,7 @@
 // --werror: warnings fail the build. Only here: a published binding.gyp must not break a user's
 // source build when a newer compiler learns a new warning.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findNodedir, syncGlue } from './lib.mjs';
@@ -29,6 +30,22 @@ if (platforms && !platforms.includes(process.platform)) {
   process.exit(0);
 }
 
+// node-gyp needs python3, make and a C++ compiler; without them it fails with stack traces that
+// blame whichever package it was building. Say once what is missing and how to get it.
+const onPath = (cmd) => (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, cmd)));
+const make = process.platform.includes('bsd') ? 'gmake' : 'make';
+const missing = [
+  ...(['python3'].filter((cmd) => !onPath(cmd) && !process.env.PYTHON && !process.env.npm_config_python)),
+  ...(onPath(make) ? [] : [make]),
+  ...(process.env.CXX || ['c++', 'g++', 'clang++'].some(onPath) ? [] : ['a C++ compiler (g++ or clang++)']),
+];
+if (missing.length > 0) {
+  const how =
+    process.platform === 'darwin' ? 'xcode-select --install' : process.platform.includes('bsd') ? `pkg install python3 ${make}` : 'sudo apt-get install python3 make g++ (Debian, Ubuntu)';
+  console.error(`poll-build-native: cannot build ${path.relative(process.cwd(), nativeDir) || nativeDir}: missing ${missing.join(', ')}. Install them: ${how}`);
+  process.exit(1);
+}
+
 const nodedir = findNodedir();
 if (!nodedir) {
   console.error(
@@ -39,7 +56,8 @@ if (!nodedir) {
   process.exit(1);
 }
 
-const result = spawnSync(path.join(here, 'node_modules', '.bin', 'node-gyp'), ['rebuild', '--release'], {
+// --loglevel=warn: node-gyp's info lines (every spawn argument) are noise when all is well.
+const result = spawnSync(path.join(here, 'node_modules', '.bin', 'node-gyp'), ['rebuild', '--release', '--loglevel=warn'], {
   cwd: nativeDir,
   stdio: ['ignore', 'inherit', 'inherit'],
   // node-gyp must not look for headers on the network.
