@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Bits } from '@poll/core';
 import { Poller, backend } from '@poll/linux';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,14 @@ const recorder = () => {
     next: () => new Promise<void>((resolve) => (wake = resolve)),
   };
 };
+
+// Several tests here make the poller rebuild on purpose and wait for its POLL_REBUILT warning;
+// Node's own printer of warnings stays out of the way while they run.
+const printers = process.listeners('warning');
+beforeAll(() => process.removeAllListeners('warning'));
+afterAll(() => {
+  for (const printer of printers) process.on('warning', printer);
+});
 
 describe('epoll specifics', () => {
   const open: number[] = [];
