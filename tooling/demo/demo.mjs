@@ -58,37 +58,58 @@ function readSome(fd, buf) {
   }
 }
 
-// 2. The terminal, when there is one: type a line while the child runs.
-let stdinWatch = null;
+// 2. The terminal, when there is one: a line typed within a few seconds.
+await finished;
+await new Promise((resolve) => child.once('exit', resolve));
 if (process.stdin.isTTY) {
-  log('stdin is a terminal: type a line and press Enter while the child runs');
-  stdinWatch = poller.add(0, { readable: true }, () => {
-    const line = readSome(0, Buffer.alloc(1024));
-    log(`stdin fd 0 readable (${line} bytes)`);
+  const seconds = 8;
+  log(`stdin is a terminal: type a line and press Enter (within ${seconds} s)`);
+  await new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      log('no line typed; going on');
+      watch.remove();
+      resolve();
+    }, seconds * 1000);
+    const watch = poller.add(0, { readable: true }, () => {
+      const n = readSome(0, Buffer.alloc(1024));
+      log(`stdin fd 0 readable: ${n} bytes`);
+      clearTimeout(timer);
+      watch.remove();
+      resolve();
+    });
   });
 }
 
-await finished;
-stdinWatch?.remove();
-await new Promise((resolve) => child.once('exit', resolve));
-
-// 3. The poller's descriptor in a spawned child: ls lists what the child shell inherited.
-const listing = spawnSync('/bin/sh', ['-c', 'ls -l /proc/$$/fd'], { encoding: 'utf8' }).stdout;
+// 3. The poller's descriptor in a spawned child. The child lists what it inherited; next to it,
+// a descriptor handed to it on purpose (fd 3) shows that the listing does see an inherited one.
+const control = fs.openSync(os.devNull, 'r');
+const listing = spawnSync('/bin/sh', ['-c', 'ls -l /proc/$$/fd'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit', control] }).stdout;
+fs.closeSync(control);
 const inherited = listing
   .split('\n')
   .map((line) => line.match(/ (\d+) -> (.*)$/))
   .filter(Boolean)
   .map(([, fd, target]) => ({ fd: Number(fd), target }));
+const why = (fd) =>
+  fd <= 2
+    ? 'its stdin, stdout, stderr'
+    : fd === 3
+      ? 'handed to it on purpose: the control, which the listing must show'
+      : fd === poller.fd
+        ? 'THE POLLER\'S NUMBER'
+        : 'inherited from whatever started this demo (a shell, a terminal), not from poll';
 log('descriptors a spawned child inherited:');
-for (const { fd, target } of inherited) log(`  child fd ${fd} -> ${target}`);
+for (const { fd, target } of inherited) log(`  child fd ${fd} -> ${target}   (${why(fd)})`);
+const controlSeen = inherited.some(({ fd, target }) => fd === 3 && target === os.devNull);
 // The child's fd with our number, if any, can only be ours: in this process that number is taken.
 const leaked = inherited.some(({ fd }) => fd === poller.fd);
+if (!controlSeen) log('the listing did not show the control descriptor: it proves nothing here');
 log(
   leaked
-    ? `LEAK: the child inherited an epoll descriptor (fd ${poller.fd})`
-    : `ok: poller fd ${poller.fd} (${describeFd(poller.fd)}) is not in the child: it is close-on-exec`,
+    ? `LEAK: the child inherited the poller's descriptor (fd ${poller.fd})`
+    : `ok: poller fd ${poller.fd} (${describeFd(poller.fd)}) is not in the child, while fd 3, handed over on purpose, is: the poller's is close-on-exec`,
 );
 
 poller.close();
 fs.rmSync(dir, { recursive: true, force: true });
-process.exitCode = leaked ? 1 : 0;
+process.exitCode = leaked || !controlSeen ? 1 : 0;
