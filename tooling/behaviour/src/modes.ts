@@ -233,6 +233,27 @@ export function modes(target: Target): void {
       }
     });
 
+    it('edge events caused by callbacks, one after another for longer than one wakeup, are all delivered', async () => {
+      // Each callback makes the next descriptor ready: one batch each, far more batches than a
+      // loop drains per wakeup (16) before it yields. An edge event is reported once only, so a
+      // batch taken from the kernel and not dispatched would stop the chain for good.
+      const p = poller();
+      const links = Array.from({ length: 60 }, () => pipe());
+      let reached = 0;
+      const done = new Promise<void>((resolve) => {
+        links.forEach(([r], i) => {
+          p.add(r, { readable: true, edge: true }, () => {
+            reached = Math.max(reached, i + 1);
+            if (i + 1 < links.length) write(links[i + 1]![1], 'x');
+            else resolve();
+          });
+        });
+      });
+      write(links[0]![1], 'x');
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      expect(reached).toBe(links.length);
+    });
+
     it('delivers many ready descriptors in few JS calls: one per kernel batch', async () => {
       const count = 256;
       for (const maxEvents of [1024, 64]) {

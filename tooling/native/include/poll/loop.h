@@ -252,16 +252,17 @@ class ThreadLoop {
     } else {
       owner->StartWakeup();  // a batch from the waiter: nothing before it to compare with
     }
-    for (int round = 0; round < kRoundsPerWakeup && n > 0; round++) {
+    // Every batch taken from the kernel is dispatched before this returns: a batch collected and
+    // then left for a later wait to overwrite would lose its edge and oneshot events.
+    for (int round = 1; n > 0; round++) {
       bool repeated = owner->Dispatch(n, /*compare=*/true);
       if (!owner->open()) return;  // closed by a callback, which joined the thread
-      if (repeated) break;
+      if (repeated || round == kRoundsPerWakeup) {
+        self->draining_ = true;
+        uv_async_send(&self->async_->handle);
+        return;
+      }
       n = owner->kernel().Wait(0);
-    }
-    if (n > 0) {
-      self->draining_ = true;
-      uv_async_send(&self->async_->handle);
-      return;
     }
     // Nothing ready (or a failing wait, which fails again in the waiter and is raised there).
     uv_mutex_lock(&self->mutex_);
