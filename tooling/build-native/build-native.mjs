@@ -11,7 +11,7 @@
 // --werror: warnings fail the build. Only here: a published binding.gyp must not break a user's
 // source build when a newer compiler learns a new warning.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findNodedir, syncGlue } from './lib.mjs';
@@ -42,7 +42,11 @@ const missing = [
 if (missing.length > 0) {
   const how =
     process.platform === 'darwin' ? 'xcode-select --install' : process.platform.includes('bsd') ? `pkg install python3 ${make}` : 'sudo apt-get install python3 make g++ (Debian, Ubuntu)';
-  console.error(`poll-build-native: cannot build ${path.relative(process.cwd(), nativeDir) || nativeDir}: missing ${missing.join(', ')}. Install them: ${how}`);
+  let owner = nativeDir;
+  try {
+    owner = `${JSON.parse(readFileSync(path.join(nativeDir, '..', 'package.json'), 'utf8')).name}'s native addon`;
+  } catch {}
+  console.error(`poll-build-native: cannot build ${owner}: missing ${missing.join(', ')}. Install them: ${how}`);
   process.exit(1);
 }
 
