@@ -1,4 +1,4 @@
-export { PollerBase, pollerClass, type PollerClass } from './poller.js';
+export { PollerBase, pollerClass, kWatchMask, kModifyMask, type PollerClass } from './poller.js';
 export { PollError, toPollError } from './errors.js';
 export { selectBackend, backendPackageFor } from './select.js';
 export { Bits } from './types.js';

@@ -13,7 +13,7 @@ import {
   type SignalOptions,
   type Watch,
 } from './types.js';
-import { abortError, libraryError, PollError, toPollError } from './errors.js';
+import { abortError, libraryError, PollError, toPollError, typeError } from './errors.js';
 import { interestToMask, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
 
 const TRIPLE = 3;
@@ -26,7 +26,23 @@ const OPTION_NAMES: Array<[number, string]> = [
   [Bits.ONESHOT, 'oneshot'],
   [Bits.READABLE, 'readable'],
   [Bits.WRITABLE, 'writable'],
+  [Bits.PEER_SHUTDOWN, 'peer shutdown (EPOLLRDHUP) without readable'],
 ];
+// What a mask-level watch (kWatchMask) may ask for.
+const INTEREST_MASK = Bits.READABLE | Bits.WRITABLE | Bits.PRIORITY | Bits.PEER_SHUTDOWN | Bits.EDGE | Bits.ONESHOT;
+
+/**
+ * For the project's own packages built on a Poller (@poll/epoll), not for applications: no
+ * semver promise. `poller[kWatchMask](fd, mask, onMask, onEnd)` watches with core's bit set
+ * directly (any interest bits, even none: the kernel then reports only hangup and error) and
+ * calls `onMask(fd, mask)` with the event's bits, making no event object; `onEnd(reason)` is
+ * called when the watch ends by any hand but its own remove(). `poller[kModifyMask](fd, mask)`
+ * changes such a watch (and rearms a oneshot one).
+ */
+export const kWatchMask: unique symbol = Symbol('@poll/core watchMask');
+export const kModifyMask: unique symbol = Symbol('@poll/core modifyMask');
+
+type OnMask = (fd: number, mask: number) => void;
 
 /** What a Registration needs from its poller; one object per poller, not per watch. */
 interface Owner {
@@ -46,18 +62,21 @@ class Registration implements Watch {
   token: number;
   mask: number;
   readonly onEvent: (event: PollEvent) => void;
+  /** Set for a kWatchMask watch instead of onEvent. */
+  readonly onMask: OnMask | null;
   /** A oneshot watch that has fired and not been rearmed. */
   disarmed = false;
   /** once()/events(): told when the watch ends by any other hand (remove(fd), close()). */
   onEnd: ((reason: Error) => void) | undefined = undefined;
   readonly #owner: Owner;
 
-  constructor(owner: Owner, fd: number, token: number, mask: number, onEvent: (event: PollEvent) => void) {
+  constructor(owner: Owner, fd: number, token: number, mask: number, onEvent: (event: PollEvent) => void, onMask: OnMask | null) {
     this.#owner = owner;
     this.fd = fd;
     this.token = token;
     this.mask = mask;
     this.onEvent = onEvent;
+    this.onMask = onMask;
   }
 
   modify(interest: Interest): void {
@@ -72,6 +91,8 @@ class Registration implements Watch {
     if (this.#owner.isCurrent(this)) this.#owner.remove(this);
   }
 }
+
+function ignoreEvent(): void {}
 
 function rethrow(err: unknown): never {
   throw err;
@@ -376,6 +397,28 @@ export class PollerBase implements Disposable {
     return iterator;
   }
 
+  /** See kWatchMask. Argument and kernel errors throw, as add() does. */
+  [kWatchMask](fd: number, mask: number, onMask: OnMask, onEnd?: (reason: Error) => void): Watch {
+    validateFd(fd);
+    this.#rawMask(mask);
+    validateFunction(onMask, 'onMask');
+    this.#open();
+    this.#assertNotWatched(fd);
+    const reg = this.#register(fd, mask, ignoreEvent, onMask);
+    reg.onEnd = onEnd;
+    return reg;
+  }
+
+  /** See kWatchMask. */
+  [kModifyMask](fd: number, mask: number): void {
+    validateFd(fd);
+    this.#rawMask(mask);
+    this.#open();
+    const reg = this.#table.get(fd);
+    if (reg === undefined) throw notWatched(fd);
+    this.#modify(reg, mask);
+  }
+
   /** Keep the process alive while something is watched (the default), like net.Socket#ref. */
   ref(): this {
     this.#wantRef = true;
@@ -427,16 +470,19 @@ export class PollerBase implements Disposable {
       }
       const mask = buffer[i + 2]!;
       if (reg.mask & Bits.ONESHOT) reg.disarmed = true;
-      const event: PollEvent = {
-        fd,
-        readable: (mask & Bits.READABLE) !== 0,
-        writable: (mask & Bits.WRITABLE) !== 0,
-        priority: (mask & Bits.PRIORITY) !== 0,
-        hangup: (mask & Bits.HANGUP) !== 0,
-        error: (mask & Bits.ERROR) !== 0,
-      };
       try {
-        reg.onEvent(event);
+        if (reg.onMask !== null) {
+          reg.onMask(fd, mask);
+        } else {
+          reg.onEvent({
+            fd,
+            readable: (mask & Bits.READABLE) !== 0,
+            writable: (mask & Bits.WRITABLE) !== 0,
+            priority: (mask & Bits.PRIORITY) !== 0,
+            hangup: (mask & (Bits.HANGUP | Bits.PEER_SHUTDOWN)) !== 0,
+            error: (mask & Bits.ERROR) !== 0,
+          });
+        }
       } catch (err) {
         // Surface it as an uncaught exception once this batch is done; the rest of the
         // batch still belongs to its owners.
@@ -531,14 +577,14 @@ export class PollerBase implements Disposable {
     }
   }
 
-  #register(fd: number, mask: number, onEvent: (event: PollEvent) => void): Registration {
+  #register(fd: number, mask: number, onEvent: (event: PollEvent) => void, onMask: OnMask | null = null): Registration {
     const token = this.#newToken();
     try {
       this.#native!.add(fd, mask, token);
     } catch (e) {
       throw toPollError(e);
     }
-    const reg = new Registration(this.#owner, fd, token, mask, onEvent);
+    const reg = new Registration(this.#owner, fd, token, mask, onEvent, onMask);
     this.#table.set(fd, reg);
     this.#syncRef();
     return reg;
@@ -558,11 +604,21 @@ export class PollerBase implements Disposable {
   #mask(interest: unknown): number {
     const mask = interestToMask(interest);
     const unsupported = mask & ~this.#supported;
-    if (unsupported !== 0) {
-      const names = OPTION_NAMES.filter(([bit]) => unsupported & bit).map(([, name]) => name);
-      throw libraryError('ERR_POLL_UNSUPPORTED', `The ${this.backend} backend cannot watch for ${names.join(', ')} on this platform`);
-    }
+    if (unsupported !== 0) throw this.#unsupported(unsupported);
     return mask;
+  }
+
+  #rawMask(mask: unknown): asserts mask is number {
+    if (typeof mask !== 'number' || !Number.isInteger(mask) || (mask & ~INTEREST_MASK) !== 0) {
+      throw typeError('ERR_INVALID_ARG_VALUE', `The "mask" argument must be a combination of interest bits. Received ${String(mask)}`);
+    }
+    const unsupported = mask & ~this.#supported;
+    if (unsupported !== 0) throw this.#unsupported(unsupported);
+  }
+
+  #unsupported(bits: number): Error {
+    const names = OPTION_NAMES.filter(([bit]) => bits & bit).map(([, name]) => name);
+    return libraryError('ERR_POLL_UNSUPPORTED', `The ${this.backend} backend cannot watch for ${names.join(', ')} on this platform`);
   }
 
   #assertCurrent(reg: Registration): void {

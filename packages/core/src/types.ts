@@ -56,6 +56,12 @@ export const Bits = {
   ERROR: 16,
   EDGE: 32,
   ONESHOT: 64,
+  /**
+   * The peer shut down its writing side (EPOLLRDHUP), apart from a full hangup (EPOLLHUP,
+   * which is HANGUP alone). PollEvent.hangup is either. As interest it asks for it without
+   * readable (epoll only); kqueue reports every EOF as HANGUP.
+   */
+  PEER_SHUTDOWN: 128,
 } as const;
 
 /** The native object a backend creates for one Poller. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setImmediate as immediate } from 'node:timers/promises';
-import { Bits, PollError, PollerBase, type PollEvent } from '../src/index.js';
+import { Bits, PollError, PollerBase, kModifyMask, kWatchMask, type PollEvent } from '../src/index.js';
 import { ALL_BITS, E, FakeBackend } from './fake-backend.js';
 import { noop, rejected, setup, thrown } from './helpers.js';
 
@@ -1457,5 +1457,65 @@ describe('ref and pin reach the native side once per job', () => {
     await flush();
     expect(fake.refed).toBe(true);
     expect(fake.pinned).toBe(true);
+  });
+});
+
+describe('mask-level watches (kWatchMask, for @poll/epoll)', () => {
+  const { PEER_SHUTDOWN: PS } = Bits;
+
+  it('hands the callback the raw bits, with no event object; PollEvent.hangup is HANGUP or PEER_SHUTDOWN', () => {
+    const { fake, poller } = setup();
+    const raw = vi.fn();
+    const cooked = vi.fn();
+    poller[kWatchMask](7, R | PS, raw);
+    poller.add(8, { readable: true }, cooked);
+    fake.fire([
+      [7, R | PS],
+      [8, R | PS],
+    ]);
+    expect(raw).toHaveBeenCalledWith(7, R | PS);
+    expect(cooked).toHaveBeenCalledWith(ev(8, { readable: true, hangup: true }));
+  });
+
+  it('takes an interest with no readiness bits (the kernel then reports hangup and error only)', () => {
+    const { fake, poller } = setup();
+    poller[kWatchMask](7, 0, noop);
+    poller[kWatchMask](8, EDGE | ONESHOT, noop);
+    expect(fake.callsOf('add').map((c) => c.mask)).toEqual([0, EDGE | ONESHOT]);
+    // The public add() still asks for at least one of them.
+    expect(thrown(() => poller.add(9, {}, noop))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+  });
+
+  it('refuses bits that are not interest, and bits the backend cannot do, changing nothing', () => {
+    const { fake, poller } = setup(undefined, { supported: R | W | EDGE | ONESHOT });
+    expect(thrown(() => poller[kWatchMask](7, H, noop))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    expect(thrown(() => poller[kWatchMask](7, 1.5, noop))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    expect(thrown(() => poller[kWatchMask](7, R | PS, noop))).toMatchObject({ code: 'ERR_POLL_UNSUPPORTED' });
+    expect(fake.callsOf('add')).toEqual([]);
+    expect(poller.size).toBe(0);
+  });
+
+  it('kModifyMask changes the mask under a new token and rearms a fired oneshot', () => {
+    const { fake, poller } = setup();
+    const raw = vi.fn();
+    poller[kWatchMask](7, R | ONESHOT, raw);
+    fake.fire([[7, R]]);
+    const token = fake.tokenOf(7);
+    poller[kModifyMask](7, R | ONESHOT);
+    expect(fake.tokenOf(7)).not.toBe(token);
+    fake.fire([[7, token, R]]); // stale
+    fake.fire([[7, R]]);
+    expect(raw).toHaveBeenCalledTimes(2);
+    expect(thrown(() => poller[kModifyMask](8, R))).toMatchObject({ code: 'ERR_POLL_NOT_WATCHED' });
+  });
+
+  it('onEnd hears of an end by another hand (close()), and of remove() by fd', () => {
+    const { poller } = setup();
+    const ends: string[] = [];
+    poller[kWatchMask](7, R, noop, (e) => ends.push(`7 ${(e as Error & { code: string }).code}`));
+    poller[kWatchMask](8, R, noop, (e) => ends.push(`8 ${(e as Error & { code: string }).code}`));
+    poller.remove(7);
+    poller.close();
+    expect(ends).toEqual(['7 ERR_POLL_NOT_WATCHED', '8 ERR_POLL_CLOSED']);
   });
 });

@@ -20,7 +20,7 @@ class EpollKernel {
  public:
   static constexpr const char* kCtlSyscall = "epoll_ctl";
   static constexpr const char* kWaitSyscall = "epoll_wait";
-  static constexpr int32_t kSupported = kReadable | kWritable | kPriority | kEdge | kOneshot;
+  static constexpr int32_t kSupported = kReadable | kWritable | kPriority | kPeerShutdown | kEdge | kOneshot;
 
   // Close-on-exec from birth: a child spawned at any moment must not inherit the descriptor.
   // Only a kernel (or seccomp policy) without epoll_create1 gets the two-step fallback.
@@ -128,6 +128,7 @@ class EpollKernel {
     if (mask & kReadable) events |= EPOLLIN | EPOLLRDHUP;
     if (mask & kWritable) events |= EPOLLOUT;
     if (mask & kPriority) events |= EPOLLPRI;
+    if (mask & kPeerShutdown) events |= EPOLLRDHUP;
     if (mask & kEdge) events |= EPOLLET;
     if (mask & kOneshot) events |= EPOLLONESHOT;
     return events;
@@ -138,7 +139,10 @@ class EpollKernel {
     if (events & EPOLLIN) mask |= kReadable;
     if (events & EPOLLOUT) mask |= kWritable;
     if (events & EPOLLPRI) mask |= kPriority;
-    if (events & (EPOLLHUP | EPOLLRDHUP)) mask |= kHangup;
+    // Kept apart so that @poll/epoll can give back the kernel's own bits; core's
+    // PollEvent.hangup is either.
+    if (events & EPOLLHUP) mask |= kHangup;
+    if (events & EPOLLRDHUP) mask |= kPeerShutdown;
     if (events & EPOLLERR) mask |= kError;
     return mask;
   }

@@ -26,6 +26,7 @@ enum Bit : int32_t {
   kError = 16,
   kEdge = 32,
   kOneshot = 64,
+  kPeerShutdown = 128,
 };
 
 // Each event is three int32s in the JS buffer: fd, token, mask.
@@ -42,6 +43,7 @@ inline Napi::Object BitsObject(Napi::Env env) {
   bits.Set("ERROR", static_cast<int32_t>(kError));
   bits.Set("EDGE", static_cast<int32_t>(kEdge));
   bits.Set("ONESHOT", static_cast<int32_t>(kOneshot));
+  bits.Set("PEER_SHUTDOWN", static_cast<int32_t>(kPeerShutdown));
   return bits;
 }
 
