@@ -1,7 +1,16 @@
 'use strict';
 // require('epoll') for programs written against the `epoll` package: alias it to this one
 // ("epoll": "npm:@poll/epoll@…") and `const { Epoll } = require('epoll')` keeps working.
-const { Poller, backend } = require('@poll/poller');
+let poller;
+try {
+  // An ES module, loaded with require(): Node 20.19 and later.
+  poller = require('@poll/poller');
+} catch (err) {
+  if (err.code !== 'ERR_REQUIRE_ESM') throw err;
+  const tooOld = new Error(`@poll/epoll needs Node.js 20.19 or newer (it requires an ES module); this is ${process.version}`, { cause: err });
+  tooOld.code = 'ERR_POLL_NODE_TOO_OLD';
+  throw tooOld;
+}
 const { epollClass } = require('./lib/epoll-class.js');
 
-exports.Epoll = epollClass(Poller, backend);
+exports.Epoll = epollClass(poller.Poller, poller.backend);

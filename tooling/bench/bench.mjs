@@ -16,9 +16,9 @@ const quick = process.argv.includes('--quick');
 const REPS = quick ? 1 : 5;
 const BUDGET_MS = quick ? 40 : 1000;
 const IDLE = quick ? 1000 : 10000;
-const IMPLS = ['poll', 'thread', 'epoll', 'net', 'c'];
-const SCENARIOS = ['pingpong', 'idle', 'fanin', 'churn', 'memory', 'latency'];
-const LABEL = { poll: 'poll', thread: 'poll, waiter thread', epoll: 'epoll package 4.0.2', net: 'net.Socket', c: 'raw C (epoll_wait)' };
+const IMPLS = ['poll', 'thread', 'dropin', 'epoll', 'net', 'c'];
+const SCENARIOS = ['pingpong', 'chain', 'idle', 'fanin', 'churn', 'memory', 'latency'];
+const LABEL = { poll: 'poll', thread: 'poll, waiter thread', dropin: '@poll/epoll (drop-in)', epoll: 'epoll package 4.0.2', net: 'net.Socket', c: 'raw C (epoll_wait)' };
 
 if (process.platform !== 'linux') {
   console.log('bench: the comparison (epoll package, raw epoll) runs on Linux only');
@@ -59,7 +59,7 @@ for (let rep = 1; rep <= REPS; rep++) {
     for (const impl of order) {
       const result = measure(impl, scenario);
       runs.push({ rep, scenario, impl, result });
-      if (!quick) process.stderr.write(`\rrep ${rep}/${REPS} ${scenario.padEnd(8)} ${impl.padEnd(5)}   `);
+      if (!quick) process.stderr.write(`\rrep ${rep}/${REPS} ${scenario.padEnd(8)} ${impl.padEnd(6)}   `);
     }
   }
 }
@@ -95,7 +95,7 @@ for (const scenario of SCENARIOS) {
 }
 // Ratios are taken per repetition (the runs of one repetition ran side by side), then summarised.
 const ratios = {};
-for (const scenario of ['pingpong', 'fanin', 'idle', 'churn', 'memory']) {
+for (const scenario of ['pingpong', 'chain', 'fanin', 'idle', 'churn', 'memory']) {
   ratios[scenario] = {
     vsEpoll: series((rep) => get(rep, scenario, 'poll') / get(rep, scenario, 'epoll')),
     vsC: scenario === 'memory' ? null : series((rep) => get(rep, scenario, 'poll') / get(rep, scenario, 'c')),
@@ -104,7 +104,10 @@ for (const scenario of ['pingpong', 'fanin', 'idle', 'churn', 'memory']) {
 }
 // The waiter-thread loop (macOS and the BSDs) against the uv_poll loop, on the same kernel.
 const threadRatio = {};
-for (const scenario of ['pingpong', 'fanin', 'idle']) threadRatio[scenario] = series((rep) => get(rep, scenario, 'thread') / get(rep, scenario, 'poll'));
+for (const scenario of ['pingpong', 'chain', 'fanin', 'idle']) threadRatio[scenario] = series((rep) => get(rep, scenario, 'thread') / get(rep, scenario, 'poll'));
+// The drop-in against the package it replaces, on the same scenarios.
+const dropinRatio = {};
+for (const scenario of ['pingpong', 'chain', 'fanin', 'idle', 'churn', 'memory']) dropinRatio[scenario] = series((rep) => get(rep, scenario, 'dropin') / get(rep, scenario, 'epoll'));
 const p99 = {};
 for (const impl of IMPLS) {
   p99[impl] = series((rep) => runs.find((x) => x.rep === rep && x.scenario === 'latency' && x.impl === impl)?.result.p99);
@@ -119,6 +122,7 @@ const targets = [
   ['fanin ≥ 0.65× raw C', ratios.fanin.vsC, 0.65],
   ['idle ≥ 0.95 of pingpong', idleRatio.poll, 0.95],
   ['churn ≥ 1× the epoll package', ratios.churn.vsEpoll, 1],
+  ['@poll/epoll pingpong ≥ 5× the epoll package', dropinRatio.pingpong, 5],
   ['waiter-thread loop pingpong ≥ 0.8× the uv_poll loop', threadRatio.pingpong, 0.8],
   ['waiter-thread loop fanin ≥ 0.8× the uv_poll loop', threadRatio.fanin, 0.8],
 ].map(([name, s, goal]) => ({ name, median: s?.median ?? null, goal, met: s !== null && s.median >= goal }));
@@ -127,6 +131,7 @@ const fmt = (x, scenario) =>
   x === undefined || x === null ? '–' : scenario === 'memory' ? `${x.toFixed(0)} B` : scenario === 'latency' ? `${x.toFixed(0)} µs` : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
 const unit = {
   pingpong: 'round trips/s',
+  chain: 'events/s, each callback re-arming its own pipe',
   idle: 'round trips/s, 10,000 idle fds',
   fanin: 'events/s, 256 ready at once',
   churn: 'add+remove pairs/s',
@@ -159,6 +164,11 @@ console.log(
     .map(([sc, r]) => `${sc} ${r ? r.median.toFixed(2) : '–'}× (per repetition ${perRep(sc)})`)
     .join('; ')}`,
 );
+console.log(
+  `@poll/epoll ÷ epoll package: ${Object.entries(dropinRatio)
+    .map(([sc, r]) => `${sc} ${r ? r.median.toFixed(2) : '–'}×`)
+    .join('; ')} (memory: bytes per watch, lower is better)`,
+);
 console.log(`idle / pingpong: ${IMPLS.map((i) => `${i} ${idleRatio[i] ? idleRatio[i].median.toFixed(2) : '–'}`).join(', ')}\n`);
 for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.median === null ? '–' : t.median.toFixed(2)}`);
 
@@ -173,6 +183,7 @@ const report = {
   summary,
   ratios,
   threadRatio,
+  dropinRatio,
   p99,
   idleRatio,
   targets,

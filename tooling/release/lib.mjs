@@ -10,7 +10,7 @@ export const root = path.resolve(here, '..', '..');
 export const binDir = path.join(here, 'node_modules', '.bin');
 
 /** packages/<dir> of every package a release publishes, dependencies first. */
-export const PUBLISHED = ['core', 'linux', 'bsd', 'poller'];
+export const PUBLISHED = ['core', 'linux', 'bsd', 'poller', 'epoll'];
 
 /** Runs a command and returns its stdout; a failure throws with everything it printed. */
 export function run(cmd, args, { cwd, env, quiet = false, input } = {}) {
@@ -28,6 +28,7 @@ export function freshProject(label) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `poll-${label}-`));
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `try-${label}`, private: true, type: 'module' }, null, 2));
   fs.copyFileSync(path.join(here, 'smoke.mjs'), path.join(dir, 'smoke.mjs'));
+  fs.copyFileSync(path.join(here, 'smoke-epoll.cjs'), path.join(dir, 'smoke-epoll.cjs'));
   return dir;
 }
 

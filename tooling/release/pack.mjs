@@ -47,7 +47,10 @@ for (const dir of PUBLISHED) {
   packed[manifest.name] = tarball;
   const files = listFiles(pkg);
 
-  for (const required of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
+  // The entry point and its types, as exports["."] names them.
+  const entry = Object.values(manifest.exports?.['.'] ?? {}).map((f) => f.replace(/^\.\//, ''));
+  if (entry.length < 2) problem(manifest.name, 'exports["."] must name its types and its entry point');
+  for (const required of ['package.json', 'README.md', 'LICENSE', ...entry]) {
     if (!files.includes(required)) problem(manifest.name, `${required} is missing from the tarball`);
   }
   if (manifest.scripts && ['preinstall', 'install', 'postinstall'].some((s) => manifest.scripts[s])) {
@@ -98,11 +101,13 @@ for (const dir of PUBLISHED) {
 // publint on each tarball; attw for the resolution modes we support: ESM import under node16/
 // nodenext and bundlers. CommonJS callers use require(esm) (Node >= 20.19), which the TypeScript
 // inside attw (5.6) does not model, so its node16-cjs and node10 rows are left out (esm-only).
+// @poll/epoll is CommonJS itself, for require('epoll'): every row (strict).
 for (const [name, tarball] of Object.entries(packed)) {
   const file = path.join(out, tarball);
   const lint = spawnSync(path.join(binDir, 'publint'), ['run', file, '--strict'], { encoding: 'utf8' });
   if (lint.status !== 0) problem(name, `publint:\n${lint.stdout}${lint.stderr}`);
-  const types = spawnSync(path.join(binDir, 'attw'), [file, '--profile', 'esm-only', '--format', 'ascii', '--no-emoji', '--no-color'], { encoding: 'utf8' });
+  const profile = name === '@poll/epoll' ? 'strict' : 'esm-only';
+  const types = spawnSync(path.join(binDir, 'attw'), [file, '--profile', profile, '--format', 'ascii', '--no-emoji', '--no-color'], { encoding: 'utf8' });
   if (types.status !== 0) problem(name, `@arethetypeswrong/cli:\n${types.stdout}${types.stderr}`);
 }
 

@@ -8,7 +8,8 @@
 //   3. a second release from one changeset for @poll/linux alone: the fixed group releases the
 //      facade too, pinning the new @poll/linux exactly;
 //   4. fresh projects: `npm install @poll/poller` and `pnpm add @poll/poller` get the Linux
-//      package and not @poll/bsd, and the smoke program passes with no compiler on PATH.
+//      package and not @poll/bsd, and the smoke program passes with no compiler on PATH; then
+//      the epoll package's users' alias (epoll@npm:@poll/epoll@…) and a require('epoll') program.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -90,8 +91,14 @@ try {
     const installed = listInstalled(project);
     if (installed['@poll/linux'] !== linux) throw new Error(`${manager} installed @poll/linux ${installed['@poll/linux']}, expected ${linux}`);
     if ('@poll/bsd' in installed) throw new Error(`${manager} installed @poll/bsd on Linux`);
-    const { out } = smoke(project, { node: process.execPath, binary: `prebuilds/linux-${process.arch}/node.napi.glibc.node` });
+    const runtime = { node: process.execPath, binary: `prebuilds/linux-${process.arch}/node.napi.glibc.node` };
+    const { out } = smoke(project, runtime);
     step(`${manager}: installed ${fmt(installed)} (no @poll/bsd); the smoke program passed:\n${out.trimEnd().replace(/^/gm, '    ')}`);
+    // The epoll package's users: the one-line alias, then a program that knows only require('epoll').
+    const alias = `epoll@npm:@poll/epoll@${second['@poll/epoll']}`;
+    run(manager, manager === 'npm' ? ['install', '--no-audit', '--no-fund', alias] : ['add', alias], { cwd: project, env, quiet: true });
+    const dropIn = smoke(project, runtime, { script: 'smoke-epoll.cjs' }).out;
+    step(`${manager}: ${alias}; the epoll package's API passed:\n${dropIn.trimEnd().replace(/^/gm, '    ')}`);
     fs.rmSync(project, { recursive: true, force: true });
   }
 } catch (err) {

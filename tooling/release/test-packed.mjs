@@ -50,11 +50,11 @@ export function nodeFromRegistry(pkg, version) {
 }
 
 /** Runs the smoke program in `project` on `runtime`; throws with its output when it fails. */
-export function smoke(project, runtime, { env } = {}) {
+export function smoke(project, runtime, { env, script = 'smoke.mjs' } = {}) {
   const node = runtime.node ?? nodeFromRegistry(runtime.pkg, runtime.version);
   // qemu is looked up on this PATH: the smoke program's own PATH has node and nothing else.
   const cmd = runtime.qemu ? onPath(runtime.qemu[0]) : node;
-  const args = [...(runtime.qemu ? [...runtime.qemu.slice(1), node] : []), 'smoke.mjs', `--expect-binary=${runtime.binary}`];
+  const args = [...(runtime.qemu ? [...runtime.qemu.slice(1), node] : []), script, ...(script === 'smoke.mjs' ? [`--expect-binary=${runtime.binary}`] : [])];
   const started = Date.now();
   const out = run(cmd, args, { cwd: project, env: env ?? noCompilerEnv(node), quiet: true });
   return { out, seconds: ((Date.now() - started) / 1000).toFixed(1) };
@@ -126,7 +126,9 @@ if (import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href) {
   const project = freshProject('packed');
   // What a user installs: the facade, with core and this platform's backend it pins (given as
   // tarballs because they are not on a registry; release:rehearse installs them from one).
-  run('npm', ['install', '--no-audit', '--no-fund', tarballs['@poll/core'], tarballs[backend], tarballs['@poll/poller']], { cwd: project, quiet: true });
+  // On Linux also @poll/epoll under the name `epoll`, as the epoll package's users alias it.
+  const dropIn = host ? [] : [`epoll@file:${tarballs['@poll/epoll']}`];
+  run('npm', ['install', '--no-audit', '--no-fund', tarballs['@poll/core'], tarballs[backend], tarballs['@poll/poller'], ...dropIn], { cwd: project, quiet: true });
   console.log(`release:test: packed tarballs installed in ${project}`);
   let failed = 0;
   try {
@@ -138,7 +140,8 @@ if (import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href) {
   for (const runtime of runtimes) {
     try {
       const { out, seconds } = smoke(project, runtime);
-      console.log(`ok   ${runtime.label} (${seconds}s)\n${out.trimEnd().replace(/^/gm, '     ')}`);
+      const epoll = host ? '' : smoke(project, runtime, { script: 'smoke-epoll.cjs' }).out;
+      console.log(`ok   ${runtime.label} (${seconds}s)\n${(out + epoll).trimEnd().replace(/^/gm, '     ')}`);
     } catch (err) {
       failed++;
       console.error(`FAIL ${runtime.label}: ${err.message}`);

@@ -1,7 +1,6 @@
 // @poll/epoll against the `epoll` package itself: the same scenario scripts on real
 // descriptors, run on both, must print the same thing; and the original's own test scripts,
 // unchanged, must pass against ours.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -9,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runNode } from '@poll/testkit';
+import { capture } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -100,18 +100,8 @@ describe("the epoll package's own test scripts, unchanged, against @poll/epoll",
 
   // As its run-tests does: `echo | node x` for the scripts that read stdin, a quiet stdin for
   // the others (a pipe nobody writes to: its own runner leaves them the terminal).
-  function runScript(dir: string, script: string, echo: boolean) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [script], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], timeout: 20000 });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      if (echo) child.stdin.end('\n');
-    });
-  }
+  const runScript = (dir: string, script: string, echo: boolean) =>
+    capture(process.execPath, [script], { cwd: dir, timeout: 20000, ...(echo ? { input: '\n' } : {}) });
 
   const scripts: Array<[string, boolean]> = [
     ['closed', false],

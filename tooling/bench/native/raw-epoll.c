@@ -1,5 +1,5 @@
 /* The raw C reference: the benchmark scenarios on epoll_wait with no runtime in between.
- * usage: raw-epoll <pingpong|fanin|idle|churn> <budget-ms> [idle-count]
+ * usage: raw-epoll <pingpong|chain|fanin|idle|churn> <budget-ms> [idle-count]
  * Prints one JSON line: { "ops": n, "seconds": s, "rate": n/s, "delivered": d, "expected": e }. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +41,35 @@ static void take(int fd) {
   if (read(fd, &b, 1) != 1) die("read");
 }
 
+/* Warm-up (a fifth of the budget), then the budget; prints the result line when time is up. */
+struct clock {
+  double start, warm_end, end;
+  long warm;
+  int warming;
+};
+
+static struct clock clock_start(double budget) {
+  double t = now();
+  struct clock c = {t, t + budget / 5, t + budget / 5 + budget, 0, 1};
+  return c;
+}
+
+/* Called every so often with the running count (events delivered = expected = n); 1 when done. */
+static int clock_check(struct clock *c, long n) {
+  double t = now();
+  if (c->warming && t >= c->warm_end) {
+    c->warming = 0;
+    c->warm = n;
+    c->start = t;
+  } else if (!c->warming && t >= c->end) {
+    long ops = n - c->warm;
+    printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld,\"spurious\":0}\n", ops, t - c->start,
+           ops / (t - c->start), n, n);
+    return 1;
+  }
+  return 0;
+}
+
 /* One byte bounced between two pipes; `idle` silent descriptors registered too. */
 static void pingpong(double budget, int idle, int quick) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -64,9 +93,8 @@ static void pingpong(double budget, int idle, int quick) {
     rmdir(dir);
   }
   struct epoll_event events[1024];
-  long trips = 0, warm = 0;
-  double start = now(), warm_end = start + budget / 5, end = warm_end + budget;
-  int warming = 1;
+  long trips = 0;
+  struct clock clock = clock_start(budget);
   put(a[1]);
   for (;;) {
     int n = epoll_wait(ep, events, 1024, -1);
@@ -80,24 +108,36 @@ static void pingpong(double budget, int idle, int quick) {
       } else if (fd == b[0]) {
         take(b[0]);
         trips++;
-        if ((trips & 255) == 0 || quick) {
-          double t = now();
-          if (warming && t >= warm_end) {
-            warming = 0;
-            warm = trips;
-            start = t;
-          } else if (!warming && t >= end) {
-            long ops = trips - warm;
-            printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld,\"spurious\":0}\n", ops, t - start,
-                   ops / (t - start), trips, trips);
-            return;
-          }
-        }
+        if (((trips & 255) == 0 || quick) && clock_check(&clock, trips)) return;
         put(a[1]);
       } else {
         fprintf(stderr, "an idle descriptor fired\n");
         exit(1);
       }
+    }
+  }
+}
+
+/* One pipe whose reader writes the next byte into the same pipe: the same registration is ready
+ * again as each event is handled, as a GPIO interrupt handler that toggles the pin it watches. */
+static void chain(double budget, int quick) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  int a[2];
+  mkpipe(a);
+  add(ep, a[0]);
+  struct epoll_event events[1024];
+  long trips = 0;
+  struct clock clock = clock_start(budget);
+  put(a[1]);
+  for (;;) {
+    int n = epoll_wait(ep, events, 1024, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die("epoll_wait");
+    for (int i = 0; i < n; i++) {
+      take(a[0]);
+      trips++;
+      if (((trips & 255) == 0 || quick) && clock_check(&clock, trips)) return;
+      put(a[1]);
     }
   }
 }
@@ -150,32 +190,21 @@ static void churn(double budget) {
   int p[2];
   mkpipe(p);
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = p[0]};
-  long pairs = 0, warm = 0;
-  double start = now(), warm_end = start + budget / 5, end = warm_end + budget;
-  int warming = 1;
+  long pairs = 0;
+  struct clock clock = clock_start(budget);
   for (;;) {
     for (int i = 0; i < 256; i++) {
       if (epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) < 0) die("epoll_ctl add");
       if (epoll_ctl(ep, EPOLL_CTL_DEL, p[0], &ev) < 0) die("epoll_ctl del");
     }
     pairs += 256;
-    double t = now();
-    if (warming && t >= warm_end) {
-      warming = 0;
-      warm = pairs;
-      start = t;
-    } else if (!warming && t >= end) {
-      long ops = pairs - warm;
-      printf("{\"ops\":%ld,\"seconds\":%.6f,\"rate\":%.1f,\"delivered\":%ld,\"expected\":%ld,\"spurious\":0}\n", ops, t - start, ops / (t - start),
-             pairs, pairs);
-      return;
-    }
+    if (clock_check(&clock, pairs)) return;
   }
 }
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: raw-epoll <pingpong|fanin|idle|churn> <budget-ms> [idle-count] [quick]\n");
+    fprintf(stderr, "usage: raw-epoll <pingpong|chain|fanin|idle|churn> <budget-ms> [idle-count] [quick]\n");
     return 2;
   }
   double budget = atof(argv[2]) / 1000.0;
@@ -183,6 +212,7 @@ int main(int argc, char **argv) {
   int quick = argc > 4 && strcmp(argv[4], "quick") == 0;
   if (strcmp(argv[1], "pingpong") == 0) pingpong(budget, 0, quick);
   else if (strcmp(argv[1], "idle") == 0) pingpong(budget, idle, quick);
+  else if (strcmp(argv[1], "chain") == 0) chain(budget, quick);
   else if (strcmp(argv[1], "fanin") == 0) fanin(budget);
   else if (strcmp(argv[1], "churn") == 0) churn(budget);
   else {

@@ -19,6 +19,30 @@ function pollAdapter(Poller) {
   };
 }
 
+// The epoll package's API: one callback per event, (err, fd, events), dispatched by fd here as
+// its users do.
+function epollAdapter(Epoll) {
+  const handlers = new Map();
+  const epoll = new Epoll((err, fd) => {
+    if (err) throw err;
+    handlers.get(fd)?.();
+  });
+  return {
+    watch: (fd, onReady) => {
+      handlers.set(fd, onReady);
+      epoll.add(fd, Epoll.EPOLLIN);
+      return fd;
+    },
+    unwatch: (fd) => {
+      epoll.remove(fd);
+      handlers.delete(fd);
+    },
+    consume: (fd) => sys.readByte(fd),
+    close: () => epoll.close(),
+    canChurn: true,
+  };
+}
+
 export async function adapter(name) {
   switch (name) {
     case 'poll':
@@ -27,30 +51,11 @@ export async function adapter(name) {
       // poll's waiter-thread loop (what @poll/bsd runs on macOS and the BSDs), here with epoll
       // behind it, so it can be measured side by side with the uv_poll loop.
       return pollAdapter((await import('@poll/testkit/threaded')).Poller);
-    case 'epoll': {
-      // The epoll package: one callback per event, (err, fd, events), dispatched by fd here as
-      // its users do.
-      const { Epoll } = require('epoll');
-      const handlers = new Map();
-      const epoll = new Epoll((err, fd) => {
-        if (err) throw err;
-        handlers.get(fd)?.();
-      });
-      return {
-        watch: (fd, onReady) => {
-          handlers.set(fd, onReady);
-          epoll.add(fd, Epoll.EPOLLIN);
-          return fd;
-        },
-        unwatch: (fd) => {
-          epoll.remove(fd);
-          handlers.delete(fd);
-        },
-        consume: (fd) => sys.readByte(fd),
-        close: () => epoll.close(),
-        canChurn: true,
-      };
-    }
+    case 'epoll':
+      return epollAdapter(require('epoll').Epoll);
+    case 'dropin':
+      // @poll/epoll: the epoll package's API on poll, as its users would run it after the alias.
+      return epollAdapter(require('@poll/epoll').Epoll);
     case 'net': {
       // Node's own streams on the same pipes: libuv polls and reads.
       const sockets = [];

@@ -93,6 +93,25 @@ function pingpong(idle) {
   });
 }
 
+/** One pipe whose callback writes the next byte into the same pipe (see raw-epoll.c, chain). */
+function chain() {
+  return new Promise((resolve) => {
+    const [r, w] = sys.pipe();
+    let trips = 0;
+    const clock = timed(counts);
+    a.watch(r, () => {
+      if (!take(r)) return;
+      trips++;
+      if ((trips & 255) === 0 || quick) {
+        const result = clock.check(trips);
+        if (result) return resolve(result);
+      }
+      put(w);
+    });
+    put(w);
+  });
+}
+
 function fanin() {
   const N = 256;
   return new Promise((resolve) => {
@@ -192,6 +211,7 @@ let result;
 if (scenario === 'latency') result = await latency();
 else if (scenario === 'pingpong') result = await pingpong(0);
 else if (scenario === 'idle') result = await pingpong(idleCount);
+else if (scenario === 'chain') result = await chain();
 else if (scenario === 'fanin') result = await fanin();
 else if (scenario === 'churn') result = a.canChurn ? await churn() : { skipped: 'cannot detach a descriptor' };
 else if (scenario === 'memory') result = await memory();
