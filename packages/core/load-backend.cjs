@@ -37,6 +37,7 @@ module.exports = function loadBackend(o) {
       name: o.name,
       supported: binding.supported,
       bits: binding.bits,
+      io: binding.io,
       create: (buffer, onBatch) => new Native(buffer, onBatch),
       ...(o.registeredFiles ? { registeredFiles: o.registeredFiles } : {}),
     }),

@@ -16,16 +16,21 @@ const quick = process.argv.includes('--quick');
 const REPS = quick ? 1 : 5;
 const BUDGET_MS = quick ? 40 : 1000;
 const IDLE = quick ? 1000 : 10000;
-const IMPLS = ['poll', 'thread', 'dropin', 'epoll', 'net', 'c'];
-const SCENARIOS = ['pingpong', 'chain', 'idle', 'fanin', 'churn', 'memory', 'latency'];
-const LABEL = { poll: 'poll', thread: 'poll, waiter thread', dropin: '@poll/epoll (drop-in)', epoll: 'epoll package 4.0.2', net: 'net.Socket', c: 'raw C (epoll_wait)' };
+const IMPLS = ['poll', 'thread', 'dropin', 'epoll', 'net', 'fs', 'c'];
+const SCENARIOS = ['pingpong', 'chain', 'idle', 'fanin', 'churn', 'memory', 'latency', 'stream'];
+const LABEL = { poll: 'poll', thread: 'poll, waiter thread', dropin: '@poll/epoll (drop-in)', epoll: 'epoll package 4.0.2', net: 'net.Socket', fs: 'fs.createReadStream', c: 'raw C (epoll_wait)' };
 
 if (process.platform !== 'linux') {
   console.log('bench: the comparison (epoll package, raw epoll) runs on Linux only');
   process.exit(0);
 }
 
+// Streams read; the rest watch. Each implementation runs where it can.
+const STREAMS = ['poll', 'thread', 'net', 'fs'];
+
 function measure(impl, scenario) {
+  if (scenario === 'stream' && !STREAMS.includes(impl)) return { skipped: 'no stream of its own' };
+  if (impl === 'fs' && scenario !== 'stream') return { skipped: 'streams only' };
   if (impl === 'c' && scenario === 'memory') return { skipped: 'kernel memory only' };
   if (impl === 'c' && scenario === 'latency') return { skipped: 'measured in JavaScript callbacks' };
   const args =
@@ -108,6 +113,12 @@ for (const scenario of ['pingpong', 'chain', 'fanin', 'idle']) threadRatio[scena
 // The drop-in against the package it replaces, on the same scenarios.
 const dropinRatio = {};
 for (const scenario of ['pingpong', 'chain', 'fanin', 'idle', 'churn', 'memory']) dropinRatio[scenario] = series((rep) => get(rep, scenario, 'dropin') / get(rep, scenario, 'epoll'));
+// Streams: poll's against Node's own on the same pipe.
+const streamRatio = {
+  vsNet: series((rep) => get(rep, 'stream', 'poll') / get(rep, 'stream', 'net')),
+  vsFs: series((rep) => get(rep, 'stream', 'poll') / get(rep, 'stream', 'fs')),
+  thread: series((rep) => get(rep, 'stream', 'thread') / get(rep, 'stream', 'poll')),
+};
 const p99 = {};
 for (const impl of IMPLS) {
   p99[impl] = series((rep) => runs.find((x) => x.rep === rep && x.scenario === 'latency' && x.impl === impl)?.result.p99);
@@ -123,12 +134,13 @@ const targets = [
   ['idle ≥ 0.95 of pingpong', idleRatio.poll, 0.95],
   ['churn ≥ 1× the epoll package', ratios.churn.vsEpoll, 1],
   ['@poll/epoll pingpong ≥ 5× the epoll package', dropinRatio.pingpong, 5],
+  ['stream MB/s ≥ net.Socket', streamRatio.vsNet, 1],
   ['waiter-thread loop pingpong ≥ 0.8× the uv_poll loop', threadRatio.pingpong, 0.8],
   ['waiter-thread loop fanin ≥ 0.8× the uv_poll loop', threadRatio.fanin, 0.8],
 ].map(([name, s, goal]) => ({ name, median: s?.median ?? null, goal, met: s !== null && s.median >= goal }));
 
 const fmt = (x, scenario) =>
-  x === undefined || x === null ? '–' : scenario === 'memory' ? `${x.toFixed(0)} B` : scenario === 'latency' ? `${x.toFixed(0)} µs` : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
+  x === undefined || x === null ? '–' : scenario === 'memory' ? `${x.toFixed(0)} B` : scenario === 'latency' ? `${x.toFixed(0)} µs` : scenario === 'stream' ? `${x.toFixed(0)} MB/s` : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
 const unit = {
   pingpong: 'round trips/s',
   chain: 'events/s, each callback re-arming its own pipe',
@@ -137,6 +149,7 @@ const unit = {
   churn: 'add+remove pairs/s',
   memory: 'JS heap+external bytes per watch',
   latency: 'median µs from another process writing to the callback; lower is better',
+  stream: 'MB/s read from a pipe another process fills',
 };
 
 if (quick) {
@@ -154,6 +167,11 @@ for (const scenario of SCENARIOS) {
     console.log(`  ${LABEL[impl].padEnd(22)} ${s ? `${fmt(s.median, scenario).padStart(8)}  (${fmt(s.min, scenario)}–${fmt(s.max, scenario)})${tail}` : '       –  (cannot run this scenario)'}`);
   }
   if (scenario === 'latency') continue;
+  if (scenario === 'stream') {
+    const show = (x) => (x ? `${x.median.toFixed(2)}× (${x.min.toFixed(2)}–${x.max.toFixed(2)})` : '–');
+    console.log(`  poll vs net.Socket: ${show(streamRatio.vsNet)}   vs fs.createReadStream: ${show(streamRatio.vsFs)}   waiter thread vs uv_poll: ${show(streamRatio.thread)}`);
+    continue;
+  }
   const r = ratios[scenario];
   const show = (s) => (s ? `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : '–');
   console.log(`  poll vs epoll package: ${show(r.vsEpoll)}   vs raw C: ${show(r.vsC)}   vs net.Socket: ${show(r.vsNet)}`);
@@ -184,6 +202,7 @@ const report = {
   ratios,
   threadRatio,
   dropinRatio,
+  streamRatio,
   p99,
   idleRatio,
   targets,

@@ -1,4 +1,4 @@
-export interface FdFlags { cloexec: boolean }
+export interface FdFlags { cloexec: boolean; nonblock: boolean }
 export interface PipeOptions { cloexec?: boolean; nonblock?: boolean }
 export interface DenyRule { syscall: 'epoll_create1' | 'epoll_create' | 'fcntl:F_SETFD'; errno: number }
 export declare const sys: {
@@ -7,6 +7,8 @@ export declare const sys: {
   eventfd(initval?: number): number;
   sendOob(fd: number): void;
   fdFlags(fd: number): FdFlags;
+  /** [master, slave]; the slave in raw mode. */
+  openpty(): [number, number];
   dup(fd: number): number;
   /** 1, 0 at EOF, or -errno */
   writeByte(fd: number): number;

@@ -12,6 +12,7 @@ export const backend = Object.freeze({
   name: 'epoll',
   supported: sys.supported,
   bits: sys.bits,
+  io: sys.io,
   create: (buffer, onBatch) => new sys.ThreadedEpoll(buffer, onBatch),
   registeredFiles,
 });

@@ -1,9 +1,11 @@
-export { PollerBase, pollerClass, kWatchMask, kModifyMask, type PollerClass } from './poller.js';
+export { PollerBase, pollerClass, streamFunctions, kWatchMask, kModifyMask, type PollerClass } from './poller.js';
+export { PollReadStream, PollWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
 export { PollError, toPollError } from './errors.js';
 export { selectBackend, backendPackageFor } from './select.js';
 export { Bits } from './types.js';
 export type {
   Backend,
+  BackendIo,
   FileIdentity,
   Interest,
   NativePoller,

@@ -15,6 +15,7 @@ import {
 } from './types.js';
 import { abortError, libraryError, PollError, toPollError, typeError } from './errors.js';
 import { interestToMask, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
+import { PollReadStream, PollWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
 
 const TRIPLE = 3;
 const MAX_TOKEN = 0x7fffffff;
@@ -35,8 +36,9 @@ const INTEREST_MASK = Bits.READABLE | Bits.WRITABLE | Bits.PRIORITY | Bits.PEER_
  * For the project's own packages built on a Poller (@poll/epoll), not for applications: no
  * semver promise. `poller[kWatchMask](fd, mask, onMask, onEnd)` watches with core's bit set
  * directly (any interest bits, even none: the kernel then reports only hangup and error) and
- * calls `onMask(fd, mask)` with the event's bits, making no event object; `onEnd(reason)` is
- * called when the watch ends by any hand but its own remove(). `poller[kModifyMask](fd, mask)`
+ * calls `onMask(fd, mask)` with the event's bits, making no event object; `onEnd(reason, fd)` is
+ * called when the poller ends the watch (close(), or a rebuild that finds its fd closed), not on
+ * remove(), which only its owner calls. `poller[kModifyMask](fd, mask)`
  * changes such a watch (and rearms a oneshot one).
  */
 export const kWatchMask: unique symbol = Symbol('@poll/core watchMask');
@@ -67,7 +69,7 @@ class Registration implements Watch {
   /** A oneshot watch that has fired and not been rearmed. */
   disarmed = false;
   /** once()/events(): told when the watch ends by any other hand (remove(fd), close()). */
-  onEnd: ((reason: Error) => void) | undefined = undefined;
+  onEnd: ((reason: Error, fd: number) => void) | undefined = undefined;
   readonly #owner: Owner;
 
   constructor(owner: Owner, fd: number, token: number, mask: number, onEvent: (event: PollEvent) => void, onMask: OnMask | null) {
@@ -398,7 +400,7 @@ export class PollerBase implements Disposable {
   }
 
   /** See kWatchMask. Argument and kernel errors throw, as add() does. */
-  [kWatchMask](fd: number, mask: number, onMask: OnMask, onEnd?: (reason: Error) => void): Watch {
+  [kWatchMask](fd: number, mask: number, onMask: OnMask, onEnd?: (reason: Error, fd: number) => void): Watch {
     validateFd(fd);
     this.#rawMask(mask);
     validateFunction(onMask, 'onMask');
@@ -417,6 +419,29 @@ export class PollerBase implements Disposable {
     const reg = this.#table.get(fd);
     if (reg === undefined) throw notWatched(fd);
     this.#modify(reg, mask);
+  }
+
+  /**
+   * A Readable on `fd`, read without blocking whenever it is readable; no threadpool thread is
+   * held while it waits. See docs/API.md (Streams) for O_NONBLOCK, EOF and autoClose.
+   */
+  createReadStream(fd: number, options?: ReadStreamOptions): PollReadStream {
+    validateFd(fd);
+    this.#open();
+    return new PollReadStream(this, this.#io(), fd, options);
+  }
+
+  /** A Writable on `fd`: writes what the kernel takes now, the rest when it is writable. */
+  createWriteStream(fd: number, options?: WriteStreamOptions): PollWriteStream {
+    validateFd(fd);
+    this.#open();
+    return new PollWriteStream(this, this.#io(), fd, options);
+  }
+
+  #io() {
+    const io = this.#backendImpl.io;
+    if (io === undefined) throw libraryError('ERR_POLL_UNSUPPORTED', `This ${this.backend} backend has no descriptor I/O for streams; install matching versions of the @poll packages`);
+    return io;
   }
 
   /** Keep the process alive while something is watched (the default), like net.Socket#ref. */
@@ -447,7 +472,7 @@ export class PollerBase implements Disposable {
     this.#detached.clear();
     native.close();
     const err = closedError();
-    for (const reg of ended) reg.onEnd?.(err);
+    for (const reg of ended) reg.onEnd?.(err, reg.fd);
   }
 
   [Symbol.dispose](): void {
@@ -568,7 +593,7 @@ export class PollerBase implements Disposable {
       { code: 'POLL_REBUILT' },
     );
     const err = libraryError('ERR_POLL_NOT_WATCHED', 'the watched fd was closed without remove()');
-    for (const reg of ended) reg.onEnd?.(err);
+    for (const reg of ended) reg.onEnd?.(err, reg.fd);
   }
 
   #assertNotWatched(fd: number): void {
@@ -657,7 +682,9 @@ export class PollerBase implements Disposable {
     }
     this.#table.delete(reg.fd);
     this.#syncRef();
-    reg.onEnd?.(libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`));
+    // A mask-level watch is removed only by its owner, who needs no telling (and no Error made
+    // on every remove: @poll/epoll's churn).
+    if (reg.onMask === null) reg.onEnd?.(libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`), reg.fd);
   }
 
   // While something is watched the native side holds this poller strongly (events must reach
@@ -717,6 +744,36 @@ function notWatched(fd: number): Error {
 
 function closedError(): Error {
   return libraryError('ERR_POLL_CLOSED', 'The poller is closed');
+}
+
+/**
+ * createReadStream(fd, options) and createWriteStream(fd, options) without a poller of your
+ * own: `options.poller` if given, else one made on first use for this thread, one for reading
+ * and one for writing, so that a descriptor can have both streams at once (a poller watches an
+ * fd once).
+ */
+export function streamFunctions(Poller: PollerClass) {
+  let reader: PollerBase | null = null;
+  let writer: PollerBase | null = null;
+  const pick = (options: { poller?: PollerBase } | undefined, which: 'r' | 'w'): [PollerBase, object | undefined] => {
+    if (options !== undefined && options !== null && typeof options === 'object' && 'poller' in options) {
+      const { poller, ...rest } = options;
+      if (!(poller instanceof PollerBase)) throw Object.assign(new TypeError('The "options.poller" property must be a Poller'), { code: 'ERR_INVALID_ARG_TYPE' });
+      return [poller, rest];
+    }
+    if (which === 'r') return [(reader = reader === null || reader.closed ? new Poller() : reader), options];
+    return [(writer = writer === null || writer.closed ? new Poller() : writer), options];
+  };
+  return {
+    createReadStream(fd: number, options?: ReadStreamOptions & { poller?: PollerBase }): PollReadStream {
+      const [poller, rest] = pick(options, 'r');
+      return poller.createReadStream(fd, rest as ReadStreamOptions | undefined);
+    },
+    createWriteStream(fd: number, options?: WriteStreamOptions & { poller?: PollerBase }): PollWriteStream {
+      const [poller, rest] = pick(options, 'w');
+      return poller.createWriteStream(fd, rest as WriteStreamOptions | undefined);
+    },
+  };
 }
 
 /** The Poller class applications construct, for one backend: `new Poller(options)`. */

@@ -89,6 +89,8 @@ export interface Backend {
   readonly supported: number;
   readonly bits: Readonly<Record<keyof typeof Bits, number>>;
   create(buffer: Int32Array, onBatch: (count: number) => void): NativePoller;
+  /** Descriptor I/O for core's streams: each returns bytes (or the previous flag), or -errno; none throws. */
+  readonly io: BackendIo;
   /**
    * The kernel's own record of which file each registration in the set of the poller
    * descriptor `pollerFd` belongs to, by token. Core consults it when it rebuilds a set, so that
@@ -97,6 +99,15 @@ export interface Backend {
    * readable record.
    */
   registeredFiles?(pollerFd: number): Map<number, FileIdentity> | undefined;
+}
+
+export interface BackendIo {
+  read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  write(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  /** Sets or clears O_NONBLOCK; returns 1 or 0 for whether it was set before. */
+  setNonblock(fd: number, on: boolean): number;
+  /** The system's text for an errno (strerror). */
+  strerror(errno: number): string;
 }
 
 /** A file as fstat() names it (`{ bigint: true }`): device and inode. */

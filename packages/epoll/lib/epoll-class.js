@@ -139,7 +139,7 @@ function epollClass(Poller, backend) {
       const mask = toMask(events, 'add');
       if (this.#fds.has(fd)) throw kernelError('EEXIST', fd);
       try {
-        poller()[kWatchMask](fd, mask, this.#onMask, (reason) => this.#ended(fd, reason));
+        poller()[kWatchMask](fd, mask, this.#onMask, this.#ended);
       } catch (err) {
         // Watched by another Epoll of this thread: one epoll set, as in the original.
         if (err.code === 'ERR_POLL_ALREADY_WATCHED') throw kernelError('EEXIST', fd);
@@ -164,7 +164,6 @@ function epollClass(Poller, backend) {
       validateFd(fd, 'remove');
       const requested = this.#fds.get(fd);
       if (requested === undefined) throw kernelError('ENOENT', fd);
-      // Forgotten first: the poller tells #ended of every removal, and this one is ours.
       this.#fds.delete(fd);
       try {
         shared.remove(fd);
@@ -194,13 +193,13 @@ function epollClass(Poller, backend) {
 
     // The poller ended the watch itself: its fd was closed without remove() and the number may
     // name another file by now. The callback hears of it as err, as it heard of epoll_wait's.
-    #ended(fd, reason) {
+    #ended = (reason, fd) => {
       if (!this.#fds.delete(fd)) return;
       const err = libraryError('ERR_POLL_NOT_WATCHED', `fd ${fd} is no longer watched: it was closed before remove()`);
       err.fd = fd;
       err.cause = reason;
       this.#callback.call(globalThis, err);
-    }
+    };
   }
 
   for (const [name, value] of Object.entries(CONSTANTS)) {

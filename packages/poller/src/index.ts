@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { pollerClass, selectBackend, type Backend, type PollerBase } from '@poll/core';
+import { pollerClass, selectBackend, streamFunctions, type Backend, type PollerBase } from '@poll/core';
 
 // Our own require: under pnpm's strict layout only this package, which declares the platform
 // packages as optionalDependencies, can resolve them.
@@ -9,6 +9,9 @@ const backend: Backend = selectBackend(createRequire(import.meta.url));
 export const Poller = pollerClass(backend);
 export type Poller = PollerBase;
 
+/** Streams on a descriptor, on a poller of this thread's own (or `options.poller`). */
+export const { createReadStream, createWriteStream } = streamFunctions(Poller);
+
 export { backend };
-export { PollError, PollerBase, Bits } from '@poll/core';
-export type { Interest, PollEvent, PollerOptions, SignalOptions, Watch } from '@poll/core';
+export { PollError, PollerBase, Bits, PollReadStream, PollWriteStream } from '@poll/core';
+export type { Interest, PollEvent, PollerOptions, SignalOptions, Watch, ReadStreamOptions, WriteStreamOptions } from '@poll/core';

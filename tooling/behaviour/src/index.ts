@@ -9,6 +9,7 @@ import { promises } from './promises.js';
 import { lifetime } from './lifetime.js';
 import { workers } from './workers.js';
 import { model } from './model-suite.js';
+import { streams } from './streams.js';
 
 export type { Target } from './target.js';
 export { targetFor } from './target.js';
@@ -23,6 +24,7 @@ export function behaviourSuite(target: Target): void {
     promises(target);
     lifetime(target);
     workers(target);
+    streams(target);
     model(target);
   });
 }

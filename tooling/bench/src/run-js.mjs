@@ -12,7 +12,8 @@ const budget = Number(budgetArg) / 1000;
 const idleCount = Number(idleArg ?? 10000);
 const quick = process.argv.includes('quick');
 const now = () => performance.now() / 1000;
-const a = await adapter(impl);
+// 'stream' reads with each implementation's own stream (see stream() below), not an adapter.
+const a = scenario === 'stream' ? null : await adapter(impl);
 
 /** Runs `step(done)` repeatedly through a warm-up (a fifth of the budget) and the budget. */
 function timed(count) {
@@ -207,8 +208,41 @@ async function latency() {
   return { ops: samples, median: at(0.5), p99: at(0.99), delivered: received, expected: sent.length, spurious };
 }
 
+/**
+ * Bytes/s through a stream reading a pipe that another process fills as fast as the pipe takes
+ * it: poll's createReadStream (on both loops), net.Socket and fs.createReadStream, each with
+ * 64 KiB reads.
+ */
+async function stream() {
+  // Blocking, as a pipe is made: fs reads it in the threadpool and fails with EAGAIN otherwise.
+  const [r, w] = sys.pipe({ nonblock: false });
+  const child = spawn(process.execPath, ['-e', 'const b = Buffer.alloc(65536, 120); const fs = require("fs"); try { for (;;) fs.writeSync(1, b); } catch {}'], {
+    stdio: ['ignore', w, 'ignore'],
+  });
+  fs.closeSync(w);
+  let readable;
+  const hwm = 64 * 1024;
+  if (impl === 'poll') readable = (await import('@poll/poller')).createReadStream(r, { highWaterMark: hwm, chunkSize: hwm });
+  else if (impl === 'thread') readable = new (await import('@poll/testkit/threaded')).Poller().createReadStream(r, { highWaterMark: hwm, chunkSize: hwm });
+  else if (impl === 'net') readable = new (await import('node:net')).Socket({ fd: r, readable: true, writable: false });
+  else if (impl === 'fs') readable = fs.createReadStream(null, { fd: r, highWaterMark: hwm });
+  else throw new Error(`${impl} has no stream`);
+  let bytes = 0;
+  const clock = timed(() => ({ delivered: bytes, expected: bytes, spurious: 0 }));
+  const result = await new Promise((resolve) => {
+    readable.on('data', (chunk) => {
+      bytes += chunk.length;
+      const done = clock.check(bytes);
+      if (done) resolve(done);
+    });
+  });
+  child.kill();
+  return { ...result, rate: result.rate / 1e6 }; // MB/s
+}
+
 let result;
-if (scenario === 'latency') result = await latency();
+if (scenario === 'stream') result = await stream();
+else if (scenario === 'latency') result = await latency();
 else if (scenario === 'pingpong') result = await pingpong(0);
 else if (scenario === 'idle') result = await pingpong(idleCount);
 else if (scenario === 'chain') result = await chain();

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "poll/addon.h"
+#include "poll/io.h"
 #include "poll/loop.h"
 
 namespace pollglue {
@@ -163,12 +164,14 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap<Kernel, Loop>> {
   napi_async_cleanup_hook_handle hook_ = nullptr;
 };
 
-// A backend addon's exports: its poller class under `name`, core's bits, and what it supports.
+// A backend addon's exports: its poller class under `name`, core's bits, what it supports, and
+// the descriptor I/O core's streams use.
 template <class Kernel, template <class> class Loop>
 Napi::Object ExportBackend(Napi::Env env, Napi::Object exports, const char* name) {
   exports.Set(name, PollerWrap<Kernel, Loop>::Define(env, name));
   exports.Set("bits", BitsObject(env));
   exports.Set("supported", Napi::Number::New(env, Kernel::kSupported));
+  exports.Set("io", IoObject(env));
   return exports;
 }
 

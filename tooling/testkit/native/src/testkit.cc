@@ -12,6 +12,8 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <stdlib.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -134,8 +136,42 @@ Napi::Value Dup(const Napi::CallbackInfo& info) {
 Napi::Value FdFlags(const Napi::CallbackInfo& info) {
   int flags = fcntl(info[0].As<Napi::Number>().Int32Value(), F_GETFD);
   if (flags < 0) return Fail(info.Env(), "fcntl");
+  int status = fcntl(info[0].As<Napi::Number>().Int32Value(), F_GETFL);
+  if (status < 0) return Fail(info.Env(), "fcntl");
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("cloexec", Napi::Boolean::New(info.Env(), (flags & FD_CLOEXEC) != 0));
+  out.Set("nonblock", Napi::Boolean::New(info.Env(), (status & O_NONBLOCK) != 0));
+  return out;
+}
+
+// A pseudo-terminal pair, [master, slave], both close-on-exec; the slave in raw mode so bytes
+// pass through the line discipline unchanged (no echo, no line buffering).
+Napi::Value OpenPty(const Napi::CallbackInfo& info) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0) return Fail(info.Env(), "posix_openpt");
+  const char* name = nullptr;  // ptsname(): ptsname_r is missing from older macOS
+  if (grantpt(master) < 0 || unlockpt(master) < 0 || (name = ptsname(master)) == nullptr) {
+    int err = errno;
+    close(master);
+    errno = err;
+    return Fail(info.Env(), "ptsname");
+  }
+  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) {
+    int err = errno;
+    close(master);
+    errno = err;
+    return Fail(info.Env(), "open");
+  }
+  fcntl(master, F_SETFD, FD_CLOEXEC);
+  termios raw;
+  if (tcgetattr(slave, &raw) == 0) {
+    cfmakeraw(&raw);
+    tcsetattr(slave, TCSANOW, &raw);
+  }
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), master));
+  out.Set(1u, Napi::Number::New(info.Env(), slave));
   return out;
 }
 
@@ -261,6 +297,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeByte", Napi::Function::New(env, WriteByte));
   exports.Set("readByte", Napi::Function::New(env, ReadByte));
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
+  exports.Set("openpty", Napi::Function::New(env, OpenPty));
 #ifdef __linux__
   exports.Set("eventfd", Napi::Function::New(env, EventFd));
   exports.Set("denySyscalls", Napi::Function::New(env, DenySyscalls));

@@ -1,0 +1,344 @@
+// Node streams on any descriptor a Poller can watch: reads and writes happen on this thread,
+// without blocking, when the kernel says the descriptor is ready, so no libuv threadpool thread
+// waits on a FIFO, a tty, a serial port or a device (fs streams hold one per pending read).
+/// <reference types="node" preserve="true" />
+import { close, closeSync, constants as fsConstants, openSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
+import { Readable, Writable } from 'node:stream';
+import { isatty } from 'node:tty';
+import type { BackendIo, Watch } from './types.js';
+import { PollError, libraryError, rangeError, typeError } from './errors.js';
+
+const { EAGAIN, EWOULDBLOCK, EIO } = constants.errno;
+const DEFAULT_CHUNK = 64 * 1024;
+// A drain stops after this many reads and waits for the next readiness report, so that a writer
+// that never pauses cannot keep this thread from everything else.
+const READS_PER_TURN = 64;
+
+/** Options of Poller#createReadStream. */
+export interface ReadStreamOptions {
+  /** Bytes buffered before reading pauses (the stream's backpressure). Default 64 KiB. */
+  highWaterMark?: number;
+  /** Bytes asked of each read(2). Default 64 KiB; with recordSize, a whole number of records. */
+  chunkSize?: number;
+  /**
+   * Every chunk is a whole number of records of this size: evdev's `struct input_event` (24
+   * bytes on 64-bit Linux), eventfd's 8-byte counter. A partial record is held back until the
+   * rest arrives.
+   */
+  recordSize?: number;
+  /** Close the descriptor when the stream ends or is destroyed, as fs streams do. Default true. */
+  autoClose?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of Poller#createWriteStream. */
+export interface WriteStreamOptions {
+  /** Bytes buffered before write() returns false. Default 16 KiB, as Writable's. */
+  highWaterMark?: number;
+  /** Close the descriptor when the stream finishes or is destroyed. Default true. */
+  autoClose?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What a stream needs from its poller (core's PollerBase gives it). */
+export interface StreamHost {
+  readonly closed: boolean;
+  add(fd: number, interest: { readable?: boolean; writable?: boolean; oneshot?: boolean }, onEvent: () => void): Watch;
+}
+
+/** The onEnd hook core's registrations have, for a watch ended by close() of the poller. */
+type Endable = Watch & { onEnd?: (reason: Error) => void };
+
+// --- O_NONBLOCK ----------------------------------------------------------------------------------
+//
+// Reads and writes must not block, so the descriptor must be non-blocking. O_NONBLOCK belongs to
+// the open file description, which every process and descriptor sharing it sees: setting it on a
+// terminal the shell also reads would make the shell's reads fail with EAGAIN. So, as libuv does
+// for its own ttys (src/unix/tty.c, uv_tty_init), a terminal other than a pty master is opened
+// again through /proc/self/fd, giving a description of our own that we make non-blocking; the
+// caller's descriptor is left as it was. Anything else (a FIFO, a socket, a serial port that
+// refuses a second open, a device whose second open would be a second client with its own
+// queue, as evdev's is) gets O_NONBLOCK on its own description, and the previous setting back
+// when the last stream on that description ends without closing it.
+
+interface Shared {
+  streams: number;
+  wasNonblocking: boolean;
+}
+const sharedFds = new Map<number, Shared>();
+
+interface Prepared {
+  /** The descriptor to read or write: the caller's, or our own reopened terminal. */
+  io: number;
+  release(closing: boolean): void;
+}
+
+function prepare(io: BackendIo, fd: number, mode: 'r' | 'w'): Prepared {
+  const reopened = reopenTerminal(fd, mode);
+  if (reopened !== null) return { io: reopened, release: () => closeSync(reopened) };
+  let shared = sharedFds.get(fd);
+  if (shared === undefined) {
+    const before = io.setNonblock(fd, true);
+    if (before < 0) throw new PollError('fcntl', -before, fd, io.strerror(-before));
+    shared = { streams: 0, wasNonblocking: before === 1 };
+    sharedFds.set(fd, shared);
+  }
+  shared.streams++;
+  const entry = shared;
+  return {
+    io: fd,
+    release(closing) {
+      if (--entry.streams > 0) return;
+      sharedFds.delete(fd);
+      if (!closing && !entry.wasNonblocking) io.setNonblock(fd, false);
+    },
+  };
+}
+
+function reopenTerminal(fd: number, mode: 'r' | 'w'): number | null {
+  if (process.platform !== 'linux' || !isatty(fd)) return null;
+  let target: string;
+  try {
+    target = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return null;
+  }
+  // Opening /dev/ptmx again would make a new pty pair, not reach this one.
+  if (!target.startsWith('/dev/') || target === '/dev/ptmx' || target === '/dev/pts/ptmx') return null;
+  try {
+    const access = mode === 'r' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY;
+    return openSync(target, access | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK); // libuv adds O_CLOEXEC
+  } catch {
+    return null; // a serial port held exclusively (TIOCEXCL), a path that is gone: share it
+  }
+}
+
+function validateSize(value: unknown, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type number. Received ${typeof value}`);
+  if (!Number.isInteger(value) || value < min || value > 2 ** 30) {
+    throw rangeError(`The value of "options.${name}" is out of range. It must be an integer >= ${min} && <= ${2 ** 30}. Received ${value}`);
+  }
+  return value;
+}
+
+function validateOptions(options: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) {
+    throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) throw typeError('ERR_INVALID_ARG_VALUE', `The "options" argument has an unknown key ${JSON.stringify(key)}; expected ${allowed.join(', ')}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+function validateAutoClose(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw typeError('ERR_INVALID_ARG_TYPE', 'The "options.autoClose" property must be of type boolean');
+  return value;
+}
+
+const wouldBlock = (n: number): boolean => n === -EAGAIN || n === -EWOULDBLOCK;
+
+/**
+ * A stream's end (its _destroy): the watch goes first, then the descriptor's O_NONBLOCK is given
+ * back (or our reopened terminal closed), then, with autoClose (`fd` >= 0), the descriptor is
+ * closed, as fs streams close theirs, before `cb` hears of it.
+ */
+function finish(watch: Endable | null, prepared: Prepared, fd: number, err: Error | null, cb: (err: Error | null) => void): void {
+  if (watch !== null) {
+    watch.onEnd = undefined;
+    watch.remove();
+  }
+  prepared.release(fd >= 0);
+  if (fd >= 0) close(fd, (closeErr: NodeJS.ErrnoException | null) => cb(err ?? closeErr ?? null));
+  else cb(err);
+}
+
+/** A Readable on a descriptor, read when the poller reports it readable. */
+export class PollReadStream extends Readable {
+  /** The descriptor given to createReadStream(). */
+  readonly fd: number;
+  /** Bytes read so far. */
+  bytesRead = 0;
+  readonly #host: StreamHost;
+  readonly #io: BackendIo;
+  readonly #prepared: Prepared;
+  readonly #chunk: number;
+  readonly #record: number;
+  readonly #autoClose: boolean;
+  readonly #terminal: boolean;
+  #watch: Endable | null = null;
+  #waiting = false;
+  #pool: Buffer | null = null;
+  #used = 0;
+  #partial: Buffer | null = null;
+
+  /** @internal Use Poller#createReadStream. */
+  constructor(host: StreamHost, io: BackendIo, fd: number, options?: ReadStreamOptions) {
+    const o = validateOptions(options, ['highWaterMark', 'chunkSize', 'recordSize', 'autoClose', 'signal']);
+    const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', DEFAULT_CHUNK, 0);
+    const record = validateSize(o.recordSize, 'recordSize', 1);
+    let chunk = validateSize(o.chunkSize, 'chunkSize', DEFAULT_CHUNK);
+    chunk = Math.max(record, chunk - (chunk % record));
+    const autoClose = validateAutoClose(o.autoClose);
+    super({ highWaterMark, signal: o.signal as AbortSignal | undefined, emitClose: true, autoDestroy: true });
+    if (host.closed) throw libraryError('ERR_POLL_CLOSED', 'The poller is closed');
+    this.fd = fd;
+    this.#host = host;
+    this.#io = io;
+    this.#chunk = chunk;
+    this.#record = record;
+    this.#autoClose = autoClose;
+    this.#terminal = isatty(fd);
+    this.#prepared = prepare(io, fd, 'r');
+  }
+
+  override _read(): void {
+    this.#drain();
+  }
+
+  #drain(): void {
+    this.#waiting = false;
+    const fd = this.#prepared.io;
+    for (let reads = 0; reads < READS_PER_TURN; reads++) {
+      if (this.destroyed) return;
+      const want = this.#chunk;
+      if (this.#pool === null || this.#pool.length - this.#used < want) {
+        this.#pool = Buffer.allocUnsafe(Math.max(DEFAULT_CHUNK, want));
+        this.#used = 0;
+      }
+      const n = this.#io.read(fd, this.#pool, this.#used, want);
+      if (n > 0) {
+        this.bytesRead += n;
+        let data = this.#pool.subarray(this.#used, this.#used + n);
+        // Keep the next read 8-byte aligned, as fs streams keep their pool.
+        this.#used += (n + 7) & ~7;
+        if (this.#record > 1) data = this.#whole(data);
+        if (data.length > 0 && !this.push(data)) return; // paused: _read() drains again
+        continue;
+      }
+      if (n === 0 || (n === -EIO && this.#terminal)) {
+        // End of file (a pipe's writers gone, a socket's peer shut down); a pty whose other
+        // side closed says EIO instead.
+        this.push(null);
+        return;
+      }
+      if (wouldBlock(n)) break;
+      this.destroy(new PollError('read', -n, this.fd, this.#io.strerror(-n)));
+      return;
+    }
+    this.#wait();
+  }
+
+  // Only whole records go out; a tail waits for the rest of its record.
+  #whole(data: Buffer): Buffer {
+    if (this.#partial !== null) {
+      data = Buffer.concat([this.#partial, data]);
+      this.#partial = null;
+    }
+    const tail = data.length % this.#record;
+    if (tail === 0) return data;
+    this.#partial = Buffer.from(data.subarray(data.length - tail));
+    return data.subarray(0, data.length - tail);
+  }
+
+  // One report per wait (oneshot): while the consumer is paused nothing is reported again.
+  #wait(): void {
+    if (this.#waiting || this.destroyed) return;
+    this.#waiting = true;
+    try {
+      if (this.#watch === null) {
+        this.#watch = this.#host.add(this.#prepared.io, { readable: true, oneshot: true }, () => this.#drain()) as Endable;
+        this.#watch.onEnd = (reason) => this.destroy(reason);
+      } else {
+        this.#watch.rearm();
+      }
+    } catch (err) {
+      this.destroy(err as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    finish(this.#watch, this.#prepared, this.#autoClose ? this.fd : -1, err, cb);
+    this.#watch = null;
+  }
+}
+
+/** A Writable on a descriptor: writes what the kernel takes now, the rest when it is writable. */
+export class PollWriteStream extends Writable {
+  /** The descriptor given to createWriteStream(). */
+  readonly fd: number;
+  /** Bytes written so far. */
+  bytesWritten = 0;
+  readonly #host: StreamHost;
+  readonly #io: BackendIo;
+  readonly #prepared: Prepared;
+  readonly #autoClose: boolean;
+  #watch: Endable | null = null;
+  #pending: { chunk: Buffer; offset: number; cb: (err?: Error | null) => void } | null = null;
+
+  /** @internal Use Poller#createWriteStream. */
+  constructor(host: StreamHost, io: BackendIo, fd: number, options?: WriteStreamOptions) {
+    const o = validateOptions(options, ['highWaterMark', 'autoClose', 'signal']);
+    const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', 16 * 1024, 0);
+    const autoClose = validateAutoClose(o.autoClose);
+    super({ highWaterMark, signal: o.signal as AbortSignal | undefined, emitClose: true, autoDestroy: true, decodeStrings: true });
+    if (host.closed) throw libraryError('ERR_POLL_CLOSED', 'The poller is closed');
+    this.fd = fd;
+    this.#host = host;
+    this.#io = io;
+    this.#autoClose = autoClose;
+    this.#prepared = prepare(io, fd, 'w');
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.#pending = { chunk, offset: 0, cb };
+    this.#flush();
+  }
+
+  #flush(): void {
+    const p = this.#pending;
+    if (p === null || this.destroyed) return;
+    while (p.offset < p.chunk.length) {
+      const n = this.#io.write(this.#prepared.io, p.chunk, p.offset, p.chunk.length - p.offset);
+      if (n > 0) {
+        p.offset += n;
+        this.bytesWritten += n;
+        continue;
+      }
+      if (n === 0 || wouldBlock(n)) {
+        this.#waitWritable();
+        return;
+      }
+      this.#pending = null;
+      p.cb(new PollError('write', -n, this.fd, this.#io.strerror(-n))); // EPIPE when the reader is gone
+      return;
+    }
+    this.#pending = null;
+    p.cb();
+  }
+
+  #waitWritable(): void {
+    try {
+      if (this.#watch === null) {
+        this.#watch = this.#host.add(this.#prepared.io, { writable: true, oneshot: true }, () => this.#flush()) as Endable;
+        this.#watch.onEnd = (reason) => this.destroy(reason);
+      } else {
+        this.#watch.rearm();
+      }
+    } catch (err) {
+      const p = this.#pending;
+      this.#pending = null;
+      p?.cb(err as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    this.#pending = null;
+    finish(this.#watch, this.#prepared, this.#autoClose ? this.fd : -1, err, cb);
+    this.#watch = null;
+  }
+}

@@ -1,0 +1,378 @@
+// Streams on descriptors (Poller#createReadStream / #createWriteStream), on real FIFOs, ptys,
+// socketpairs, pipes and eventfds, in this process, in workers and in child processes.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { PollerBase } from '@poll/core';
+import { closeAll, isOpen, sys } from '@poll/testkit';
+import type { Target } from './target.js';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+/** Resolves with what `stream` emitted once it ends; rejects on 'error'. */
+function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return new Promise((resolve, reject) => {
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+/** Fails if `promise` has not settled within `ms`: a hang detector, not a speed check. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+const pattern = (n: number): Buffer => {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + (i >> 8)) & 0xff;
+  return b;
+};
+
+export function streams(target: Target): void {
+  describe('streams', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poll-streams-'));
+    const open: number[] = [];
+    const pollers: PollerBase[] = [];
+    const streams: Array<Readable | Writable> = [];
+    // Every stream a test makes is destroyed after it, before its poller is closed (which would
+    // end a stream still waiting with ERR_POLL_CLOSED).
+    const poller = () => {
+      const p = new target.Poller();
+      pollers.push(p);
+      const read = p.createReadStream.bind(p);
+      const write = p.createWriteStream.bind(p);
+      p.createReadStream = (fd, options) => track(read(fd, options));
+      p.createWriteStream = (fd, options) => track(write(fd, options));
+      return p;
+    };
+    const track = <T extends Readable | Writable>(stream: T): T => {
+      streams.push(stream);
+      return stream;
+    };
+    afterEach(() => {
+      for (const s of streams.splice(0)) {
+        s.on('error', () => {});
+        s.destroy();
+      }
+      for (const p of pollers.splice(0)) p.close();
+      closeAll(open.splice(0).filter(isOpen));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    let fifos = 0;
+    /** A FIFO, opened without blocking: [read end, write end]. */
+    const fifo = (): [number, number] => {
+      const file = path.join(dir, `fifo-${fifos++}`);
+      spawnSync('mkfifo', [file]);
+      const r = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const w = fs.openSync(file, fs.constants.O_WRONLY);
+      open.push(r, w);
+      return [r, w];
+    };
+
+    it('eight FIFOs read at once leave the threadpool free: fs.readFile still completes', async () => {
+      const p = poller();
+      const ends = Array.from({ length: 8 }, fifo);
+      const got = ends.map(([r]) => {
+        const s = p.createReadStream(r, { autoClose: false });
+        return new Promise<string>((resolve) => s.once('data', (c: Buffer) => resolve(c.toString())));
+      });
+      // Nothing written yet: every stream waits. A read in the threadpool would now hold four threads.
+      const text = await within(fs.promises.readFile(fileURLToPath(import.meta.url), 'utf8'), 10_000, 'fs.readFile');
+      expect(text).toContain('eight FIFOs');
+      ends.forEach(([, w], i) => fs.writeSync(w, `fifo ${i}`));
+      expect(await Promise.all(got)).toEqual(ends.map((_, i) => `fifo ${i}`));
+    });
+
+    it('fs.createReadStream on eight FIFOs does hold the threadpool (the control)', async () => {
+      const child = spawn(process.execPath, [path.join(fixtures, 'fs-fifos.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const stuck = out.includes('waiting') && !out.includes('readFile done');
+      child.kill('SIGKILL');
+      await once(child, 'close');
+      expect(stuck).toBe(true);
+    });
+
+    it('reads a pipe to its end, then closes the descriptor (autoClose)', async () => {
+      const [r, w] = sys.pipe();
+      open.push(w);
+      const s = poller().createReadStream(r);
+      const closed = once(s, 'close');
+      const all = collect(s);
+      const data = pattern(300_000);
+      const writer = poller().createWriteStream(w);
+      writer.end(data);
+      await once(writer, 'close');
+      expect((await all).equals(data)).toBe(true);
+      await closed;
+      expect(isOpen(r)).toBe(false);
+      expect(isOpen(w)).toBe(false);
+    });
+
+    it('a socketpair: what one side writes, the other reads; its shutdown is the end', async () => {
+      const [a, b] = sys.socketpair();
+      const reader = poller().createReadStream(a);
+      const all = collect(reader);
+      const writer = poller().createWriteStream(b);
+      writer.write('hello, ');
+      writer.end('world');
+      expect((await all).toString()).toBe('hello, world');
+    });
+
+    it('a pty: the master reads what the slave writes, and the slave closing ends it', async () => {
+      const [master, slave] = sys.openpty();
+      open.push(slave);
+      const s = poller().createReadStream(master);
+      const all = collect(s);
+      fs.writeSync(slave, 'typed on the terminal');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      fs.closeSync(slave);
+      expect((await all).toString()).toBe('typed on the terminal'); // EIO from the master is its end
+    });
+
+    it("a terminal is reopened for itself: the caller's descriptor stays blocking", async () => {
+      const [master, slave] = sys.openpty();
+      open.push(master, slave);
+      expect(sys.fdFlags(slave).nonblock).toBe(false);
+      const s = poller().createReadStream(slave, { autoClose: false });
+      const first = new Promise<string>((resolve) => s.once('data', (c: Buffer) => resolve(c.toString())));
+      fs.writeSync(master, 'keys');
+      expect(await first).toBe('keys');
+      // On Linux the stream has a description of its own; elsewhere it shares and restores.
+      if (process.platform === 'linux') expect(sys.fdFlags(slave).nonblock).toBe(false);
+      s.destroy();
+      await once(s, 'close');
+      expect(sys.fdFlags(slave).nonblock).toBe(false);
+      expect(isOpen(slave)).toBe(true);
+    });
+
+    it('O_NONBLOCK set for a stream is taken back when it ends without closing (autoClose: false)', async () => {
+      const [r, w] = sys.pipe({ nonblock: false });
+      open.push(r, w);
+      expect(sys.fdFlags(r).nonblock).toBe(false);
+      const s = poller().createReadStream(r, { autoClose: false });
+      s.resume();
+      expect(sys.fdFlags(r).nonblock).toBe(true);
+      s.destroy();
+      await once(s, 'close');
+      expect(sys.fdFlags(r).nonblock).toBe(false);
+      expect(isOpen(r)).toBe(true);
+    });
+
+    it('records: every chunk is whole records, however the bytes arrive', async () => {
+      const [r, w] = sys.pipe();
+      open.push(w);
+      const s = poller().createReadStream(r, { recordSize: 8 });
+      const sizes: number[] = [];
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => {
+        sizes.push(c.length);
+        chunks.push(c);
+      });
+      const ended = once(s, 'end');
+      const data = pattern(8 * 100);
+      // Cut mid-record on purpose: a pipe hands over whatever was written.
+      const cuts = [0, 3, 13, 200, 584, 800];
+      for (let i = 1; i < cuts.length; i++) {
+        fs.writeSync(w, data.subarray(cuts[i - 1], cuts[i]));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      fs.closeSync(w);
+      await ended;
+      expect(sizes.every((n) => n % 8 === 0)).toBe(true);
+      expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    });
+
+    if (process.platform === 'linux') {
+      it("eventfd: 8-byte records, each the counter's value since the last read", async () => {
+        const efd = sys.eventfd(0);
+        const s = poller().createReadStream(efd, { recordSize: 8 });
+        const values: bigint[] = [];
+        const three = new Promise<void>((resolve) =>
+          s.on('data', (c: Buffer) => {
+            for (let i = 0; i < c.length; i += 8) values.push(c.readBigUInt64LE(i));
+            if (values.length === 3) resolve();
+          }),
+        );
+        const add = (n: bigint) => {
+          const b = Buffer.alloc(8);
+          b.writeBigUInt64LE(n);
+          fs.writeSync(efd, b);
+        };
+        for (const n of [5n, 7n, 11n]) {
+          add(n);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+        await three;
+        expect(values).toEqual([5n, 7n, 11n]);
+        s.destroy();
+        await once(s, 'close');
+        expect(isOpen(efd)).toBe(false);
+      });
+    }
+
+    it('a slow consumer on a fast pipe: reading stops while its buffer is full, and memory stays bounded', async () => {
+      const [r, w] = sys.pipe();
+      open.push(r);
+      // Another process writes as fast as the pipe takes it, for as long as it is read.
+      const child = spawn(process.execPath, ['-e', 'const b = Buffer.alloc(65536, 97); const fs = require("fs"); for (;;) fs.writeSync(1, b);'], {
+        stdio: ['ignore', w, 'ignore'],
+      });
+      fs.closeSync(w);
+      const s = poller().createReadStream(r, { highWaterMark: 64 * 1024, autoClose: false });
+      await once(s, 'readable');
+      const settled = async () => {
+        let before = -1;
+        while (before !== s.bytesRead) {
+          before = s.bytesRead;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return s.bytesRead;
+      };
+      const paused = await settled();
+      // Paused (nobody reads): the stream took what fills its buffer, then stopped asking.
+      expect(s.readableLength).toBeLessThanOrEqual(64 * 1024 + 64 * 1024);
+      expect(paused).toBeLessThan(1024 * 1024);
+      let consumed = 0;
+      s.on('data', (c: Buffer) => (consumed += c.length));
+      while (consumed < 8 * 1024 * 1024) await new Promise((resolve) => setTimeout(resolve, 20));
+      s.pause();
+      const again = await settled();
+      expect(again - consumed).toBeLessThanOrEqual(2 * 64 * 1024 + 65536);
+      child.kill();
+      s.destroy();
+    });
+
+    it('a writer into a full pipe waits for room, then delivers every byte in order', async () => {
+      const [r, w] = sys.pipe();
+      open.push(r);
+      const writer = poller().createWriteStream(w);
+      const data = pattern(2 * 1024 * 1024);
+      const accepted = writer.write(data);
+      expect(accepted).toBe(false); // far beyond the pipe and the stream's buffer
+      let drained = false;
+      const drain = once(writer, 'drain').then(() => (drained = true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(drained).toBe(false); // nobody reads: it waits
+      expect(writer.bytesWritten).toBeLessThan(data.length);
+      const reader = poller().createReadStream(r);
+      const all = collect(reader);
+      await drain; // room, as the reader empties the pipe
+      writer.end();
+      expect((await all).equals(data)).toBe(true);
+    });
+
+    it('EPIPE: writing when the reader is gone is an error event with a PollError', async () => {
+      const [r, w] = sys.pipe();
+      fs.closeSync(r);
+      const writer = poller().createWriteStream(w);
+      const closed = new Promise((resolve) => writer.once('close', resolve));
+      const failed = once(writer, 'error');
+      writer.write('nobody listens');
+      const [err] = await failed;
+      expect(err).toMatchObject({ name: 'PollError', code: 'EPIPE', syscall: 'write', fd: w });
+      await closed;
+      expect(isOpen(w)).toBe(false);
+    });
+
+    it('a kernel error while reading is an error event with a PollError (a directory)', async () => {
+      const d = fs.openSync(dir, 'r');
+      const s = poller().createReadStream(d);
+      s.resume();
+      const [err] = await once(s, 'error');
+      expect(err).toMatchObject({ name: 'PollError', code: 'EISDIR', syscall: 'read', fd: d });
+    });
+
+    it('destroy() in the middle of a read: the watch goes, the descriptor closes, nothing more arrives', async () => {
+      const [r, w] = sys.pipe();
+      open.push(w);
+      const p = poller();
+      const s = p.createReadStream(r);
+      let after = 0;
+      let destroyed = false;
+      s.on('data', () => {
+        if (destroyed) after++;
+        else {
+          destroyed = true;
+          s.destroy();
+        }
+      });
+      fs.writeSync(w, 'first');
+      await once(s, 'close');
+      expect(p.size).toBe(0);
+      expect(isOpen(r)).toBe(false);
+      try {
+        fs.writeSync(w, 'more');
+      } catch {
+        // EPIPE: the read end is gone
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(after).toBe(0);
+    });
+
+    it("closing the poller ends its streams with ERR_POLL_CLOSED", async () => {
+      const [r, w] = sys.pipe();
+      open.push(w);
+      const p = poller();
+      const s = p.createReadStream(r);
+      s.resume();
+      await new Promise((resolve) => setTimeout(resolve, 20)); // waiting for data
+      p.close();
+      const [err] = await once(s, 'error');
+      expect(err).toMatchObject({ code: 'ERR_POLL_CLOSED' });
+    });
+
+    it('pipeline() from one pipe into another, to the end', async () => {
+      const [ar, aw] = sys.pipe();
+      const [br, bw] = sys.pipe();
+      open.push(aw);
+      const out = collect(poller().createReadStream(br));
+      const piped = pipeline(poller().createReadStream(ar), poller().createWriteStream(bw));
+      const data = pattern(1024 * 1024);
+      const feeder = poller().createWriteStream(aw);
+      feeder.end(data);
+      await piped;
+      expect((await out).equals(data)).toBe(true);
+    });
+
+    it('streams in a worker thread read and write on its own loop', async () => {
+      const [r, w] = sys.pipe();
+      const [r2, w2] = sys.pipe();
+      open.push(w, r2);
+      const worker = new Worker(path.join(fixtures, 'worker-stream.mjs'), { workerData: { module: target.module, r, w: w2 } });
+      const back = collect(poller().createReadStream(r2));
+      const feed = poller().createWriteStream(w);
+      feed.end('through the worker');
+      expect((await back).toString()).toBe('THROUGH THE WORKER');
+      expect(await new Promise((resolve) => worker.once('exit', resolve))).toBe(0);
+    });
+
+    it('bad arguments throw typed errors and change nothing', () => {
+      const p = poller();
+      expect(() => p.createReadStream(-1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => p.createReadStream(0, { recordSize: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => p.createReadStream(0, { chunksize: 8 } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      const [gone] = sys.pipe();
+      closeAll(gone);
+      expect(() => p.createReadStream(gone)).toThrow(expect.objectContaining({ name: 'PollError', code: 'EBADF' }));
+      p.close();
+      expect(() => p.createWriteStream(1)).toThrow(expect.objectContaining({ code: 'ERR_POLL_CLOSED' }));
+      expect(p.size).toBe(0);
+    });
+  });
+}
