@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { Poller, PollError } from '@poll/poller';
+import { Poller, PollError, createReadStream } from '@poll/poller';
 
 const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const timeoutMs = Number(arg('timeout-ms') ?? 20000);
@@ -94,6 +94,21 @@ async function main() {
     }
     const here = await watchSomething(dir);
     console.log(`ok - ${here.backend}: add() and once() delivered events on a FIFO; a closed fd gave PollError EBADF`);
+
+    // A stream on a FIFO, to its end: the writer closes, the stream ends and closes its fd.
+    const stream = fifo(dir, 'stream');
+    const readable = createReadStream(stream.r);
+    const chunks = [];
+    readable.on('data', (chunk) => chunks.push(chunk));
+    const ended = new Promise((resolve, reject) => {
+      readable.on('close', resolve);
+      readable.on('error', reject);
+    });
+    fs.writeSync(stream.w, 'through a stream');
+    fs.closeSync(stream.w);
+    await withTimeout(ended, 'end of the FIFO stream');
+    if (Buffer.concat(chunks).toString() !== 'through a stream') throw new Error(`smoke: the stream read ${Buffer.concat(chunks)}`);
+    console.log('ok - createReadStream read a FIFO to its end and closed it');
 
     // Close-on-exec: the poller's number must be absent in a child, while a descriptor handed
     // to the child on purpose (the negative control) is present at the number it was given.

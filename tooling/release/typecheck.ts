@@ -1,6 +1,7 @@
 // Compiled (not run) in a fresh project against the installed tarballs: every public entry
 // point type-checks under strict settings.
-import { Poller, PollError, type PollEvent } from '@poll/poller';
+import { Poller, PollError, createReadStream, createWriteStream, type PollEvent, type PollReadStream } from '@poll/poller';
+import type { Readable, Writable } from 'node:stream';
 import { backend } from '@poll/linux/backend';
 import loadBackend from '@poll/core/load-backend';
 
@@ -13,4 +14,8 @@ void next;
   using scoped = new Poller();
   console.log(scoped.backend, backend.name, typeof loadBackend, PollError.name);
 }
+const keys: PollReadStream = createReadStream(0, { recordSize: 24, autoClose: false });
+const asReadable: Readable = keys;
+const out: Writable = createWriteStream(1, { poller, highWaterMark: 1024 });
+console.log(keys.bytesRead, asReadable.readable, out.writable);
 poller.close();
