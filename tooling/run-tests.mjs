@@ -32,8 +32,9 @@ for (const file of fs.readdirSync(results).filter((f) => f.endsWith('.json')).so
   rows.push({
     name: file.replace(/\.json$/, '').replace(/^poll-/, '@poll/'),
     passed: report.numPassedTests,
-    // A file that fails to load fails no test: count it as one failure.
-    failed: report.numFailedTests || report.testResults.filter((t) => t.status === 'failed').length,
+    // Tests that never finished (their worker crashed) count as failed, and so does a run with
+    // errors outside any test (a file that failed to load): at least one.
+    failed: Math.max(report.numTotalTests - report.numPassedTests - report.numPendingTests - report.numTodoTests, report.success ? 0 : 1),
     skipped: report.numPendingTests + report.numTodoTests,
     seconds: seconds / 1000,
   });

@@ -60,7 +60,8 @@ export type LibraryErrorCode =
   | 'ERR_POLL_NOT_WATCHED'
   | 'ERR_POLL_NOT_ONESHOT'
   | 'ERR_POLL_UNSUPPORTED'
-  | 'ERR_POLL_NO_BACKEND';
+  | 'ERR_POLL_NO_BACKEND'
+  | 'ERR_POLL_PARTIAL_RECORD';
 
 export function libraryError(code: LibraryErrorCode, message: string, options?: ErrorOptions): Error & { code: string } {
   const err = new Error(message, options) as Error & { code: string };

@@ -1,4 +1,4 @@
-export { PollerBase, pollerClass, streamFunctions, kWatchMask, kModifyMask, type PollerClass } from './poller.js';
+export { PollerBase, pollerClass, streamFunctions, kWatchMask, kModifyMask, kDropStale, type PollerClass } from './poller.js';
 export { PollReadStream, PollWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
 export { PollError, toPollError } from './errors.js';
 export { selectBackend, backendPackageFor } from './select.js';

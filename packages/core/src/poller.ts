@@ -15,7 +15,7 @@ import {
 } from './types.js';
 import { abortError, libraryError, PollError, toPollError, typeError } from './errors.js';
 import { interestToMask, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
-import { PollReadStream, PollWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
+import { PollReadStream, PollWriteStream, type Endable, type ReadStreamOptions, type StreamHost, type WriteStreamOptions } from './stream.js';
 
 const TRIPLE = 3;
 const MAX_TOKEN = 0x7fffffff;
@@ -43,6 +43,13 @@ const INTEREST_MASK = Bits.READABLE | Bits.WRITABLE | Bits.PRIORITY | Bits.PEER_
  */
 export const kWatchMask: unique symbol = Symbol('@poll/core watchMask');
 export const kModifyMask: unique symbol = Symbol('@poll/core modifyMask');
+/**
+ * `poller[kDropStale](fd)`: when `fd` is watched but the kernel's record says the registration
+ * belongs to another file (its fd was closed without remove() and the number reused), removes
+ * it and returns true, so that the number can be added afresh, as epoll itself allows. False
+ * when it is the same file, or where the kernel keeps no record (kqueue).
+ */
+export const kDropStale: unique symbol = Symbol('@poll/core dropStale');
 
 type OnMask = (fd: number, mask: number) => void;
 
@@ -411,6 +418,18 @@ export class PollerBase implements Disposable {
     return reg;
   }
 
+  /** See kDropStale. */
+  [kDropStale](fd: number): boolean {
+    const reg = this.#table.get(fd);
+    if (reg === undefined || this.#native === null) return false;
+    const files = this.#backendImpl.registeredFiles?.(this.#native.fd);
+    if (files === undefined) return false;
+    const file = this.#detached.has(reg) ? this.#detached.get(reg) : files.get(reg.token);
+    if (sameFile(file, fd)) return false;
+    this.#remove(reg);
+    return true;
+  }
+
   /** See kWatchMask. */
   [kModifyMask](fd: number, mask: number): void {
     validateFd(fd);
@@ -426,17 +445,36 @@ export class PollerBase implements Disposable {
    * held while it waits. See docs/API.md (Streams) for O_NONBLOCK, EOF and autoClose.
    */
   createReadStream(fd: number, options?: ReadStreamOptions): PollReadStream {
-    validateFd(fd);
-    this.#open();
-    return new PollReadStream(this, this.#io(), fd, options);
+    return this.#stream(fd, (host, io) => new PollReadStream(host, io, fd, options));
   }
 
   /** A Writable on `fd`: writes what the kernel takes now, the rest when it is writable. */
   createWriteStream(fd: number, options?: WriteStreamOptions): PollWriteStream {
+    return this.#stream(fd, (host, io) => new PollWriteStream(host, io, fd, options));
+  }
+
+  // A stream watches its fd only while it waits, but the fd is its own on this poller from the
+  // start: a second stream, add(), once() or events() on it is refused at once, not under load.
+  #stream<T>(fd: number, make: (host: StreamHost, io: NonNullable<Backend['io']>) => T): T {
     validateFd(fd);
     this.#open();
-    return new PollWriteStream(this, this.#io(), fd, options);
+    this.#assertNotWatched(fd);
+    const stream = make(this.#streamHost, this.#io());
+    this.#streamFds.add(fd);
+    return stream;
   }
+
+  readonly #streamFds = new Set<number>();
+  readonly #streamHost: StreamHost = {
+    isClosed: () => this.#native === null,
+    streamWatch: (fd, writable, onReady) => {
+      this.#open();
+      return this.#register(fd, (writable ? Bits.WRITABLE : Bits.READABLE) | Bits.ONESHOT, onReady) as Endable;
+    },
+    streamDone: (fd) => {
+      this.#streamFds.delete(fd);
+    },
+  };
 
   #io() {
     const io = this.#backendImpl.io;
@@ -597,7 +635,7 @@ export class PollerBase implements Disposable {
   }
 
   #assertNotWatched(fd: number): void {
-    if (this.#table.has(fd)) {
+    if (this.#table.has(fd) || this.#streamFds.has(fd)) {
       throw libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
     }
   }
@@ -758,8 +796,11 @@ export function streamFunctions(Poller: PollerClass) {
   const pick = (options: { poller?: PollerBase } | undefined, which: 'r' | 'w'): [PollerBase, object | undefined] => {
     if (options !== undefined && options !== null && typeof options === 'object' && 'poller' in options) {
       const { poller, ...rest } = options;
-      if (!(poller instanceof PollerBase)) throw Object.assign(new TypeError('The "options.poller" property must be a Poller'), { code: 'ERR_INVALID_ARG_TYPE' });
-      return [poller, rest];
+      if (poller !== undefined) {
+        if (!(poller instanceof PollerBase)) throw Object.assign(new TypeError('The "options.poller" property must be a Poller'), { code: 'ERR_INVALID_ARG_TYPE' });
+        return [poller, rest];
+      }
+      options = rest;
     }
     if (which === 'r') return [(reader = reader === null || reader.closed ? new Poller() : reader), options];
     return [(writer = writer === null || writer.closed ? new Poller() : writer), options];

@@ -2,9 +2,9 @@
 // without blocking, when the kernel says the descriptor is ready, so no libuv threadpool thread
 // waits on a FIFO, a tty, a serial port or a device (fs streams hold one per pending read).
 /// <reference types="node" preserve="true" />
-import { close, closeSync, constants as fsConstants, openSync, readlinkSync } from 'node:fs';
+import { close, closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
-import { Readable, Writable } from 'node:stream';
+import { Readable, Writable, addAbortSignal } from 'node:stream';
 import { isatty } from 'node:tty';
 import type { BackendIo, Watch } from './types.js';
 import { PollError, libraryError, rangeError, typeError } from './errors.js';
@@ -43,12 +43,15 @@ export interface WriteStreamOptions {
 
 /** What a stream needs from its poller (core's PollerBase gives it). */
 export interface StreamHost {
-  readonly closed: boolean;
-  add(fd: number, interest: { readable?: boolean; writable?: boolean; oneshot?: boolean }, onEvent: () => void): Watch;
+  isClosed(): boolean;
+  /** A oneshot watch for the stream's descriptor (reserved for it when the stream was made). */
+  streamWatch(fd: number, writable: boolean, onReady: () => void): Endable;
+  /** The stream is done with `fd`: others may watch it again. */
+  streamDone(fd: number): void;
 }
 
 /** The onEnd hook core's registrations have, for a watch ended by close() of the poller. */
-type Endable = Watch & { onEnd?: (reason: Error) => void };
+export type Endable = Watch & { onEnd?: (reason: Error, fd: number) => void };
 
 // --- O_NONBLOCK ----------------------------------------------------------------------------------
 //
@@ -62,36 +65,48 @@ type Endable = Watch & { onEnd?: (reason: Error) => void };
 // queue, as evdev's is) gets O_NONBLOCK on its own description, and the previous setting back
 // when the last stream on that description ends without closing it.
 
-interface Shared {
+// What the streams of this thread do with each descriptor number given to them: how many use
+// it, whether one asked for it to be closed at the end (it is, once the last one ends), how many
+// rely on O_NONBLOCK on its shared description, and whether that was set before we set it.
+interface FdUse {
   streams: number;
+  closeAtEnd: boolean;
+  sharing: number;
   wasNonblocking: boolean;
 }
-const sharedFds = new Map<number, Shared>();
+const fdUses = new Map<number, FdUse>();
 
 interface Prepared {
   /** The descriptor to read or write: the caller's, or our own reopened terminal. */
   io: number;
-  release(closing: boolean): void;
+  /** The stream ends; true when the caller's descriptor is now to be closed. */
+  release(autoClose: boolean): boolean;
 }
 
 function prepare(io: BackendIo, fd: number, mode: 'r' | 'w'): Prepared {
+  const use = fdUses.get(fd) ?? { streams: 0, closeAtEnd: false, sharing: 0, wasNonblocking: false };
   const reopened = reopenTerminal(fd, mode);
-  if (reopened !== null) return { io: reopened, release: () => closeSync(reopened) };
-  let shared = sharedFds.get(fd);
-  if (shared === undefined) {
+  if (reopened === null && use.sharing === 0) {
     const before = io.setNonblock(fd, true);
     if (before < 0) throw new PollError('fcntl', -before, fd, io.strerror(-before));
-    shared = { streams: 0, wasNonblocking: before === 1 };
-    sharedFds.set(fd, shared);
+    use.wasNonblocking = before === 1;
   }
-  shared.streams++;
-  const entry = shared;
+  if (reopened === null) use.sharing++;
+  use.streams++;
+  fdUses.set(fd, use);
   return {
-    io: fd,
-    release(closing) {
-      if (--entry.streams > 0) return;
-      sharedFds.delete(fd);
-      if (!closing && !entry.wasNonblocking) io.setNonblock(fd, false);
+    io: reopened ?? fd,
+    release(autoClose) {
+      let restore = false;
+      if (reopened !== null) closeSync(reopened);
+      else restore = --use.sharing === 0 && !use.wasNonblocking;
+      use.closeAtEnd ||= autoClose;
+      if (--use.streams === 0) {
+        fdUses.delete(fd);
+        if (use.closeAtEnd) return true;
+      }
+      if (restore) io.setNonblock(fd, false);
+      return false;
     },
   };
 }
@@ -106,12 +121,20 @@ function reopenTerminal(fd: number, mode: 'r' | 'w'): number | null {
   }
   // Opening /dev/ptmx again would make a new pty pair, not reach this one.
   if (!target.startsWith('/dev/') || target === '/dev/ptmx' || target === '/dev/pts/ptmx') return null;
+  let reopened: number;
   try {
     const access = mode === 'r' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY;
-    return openSync(target, access | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK); // libuv adds O_CLOEXEC
+    reopened = openSync(target, access | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK); // libuv adds O_CLOEXEC
   } catch {
     return null; // a serial port held exclusively (TIOCEXCL), a path that is gone: share it
   }
+  // The same path may name another terminal in another devpts instance (a container): only
+  // the same device will do, as glibc's ttyname() checks.
+  if (fstatSync(reopened).rdev !== fstatSync(fd).rdev) {
+    closeSync(reopened);
+    return null;
+  }
+  return reopened;
 }
 
 function validateSize(value: unknown, name: string, fallback: number, min = 1): number {
@@ -143,18 +166,29 @@ function validateAutoClose(value: unknown): boolean {
 const wouldBlock = (n: number): boolean => n === -EAGAIN || n === -EWOULDBLOCK;
 
 /**
- * A stream's end (its _destroy): the watch goes first, then the descriptor's O_NONBLOCK is given
- * back (or our reopened terminal closed), then, with autoClose (`fd` >= 0), the descriptor is
- * closed, as fs streams close theirs, before `cb` hears of it.
+ * A stream's end (its _destroy): the watch goes first, then the stream lets go of the
+ * descriptor (its O_NONBLOCK given back, or our reopened terminal closed); the descriptor itself
+ * is closed, as fs streams close theirs, once the last stream on it has ended and one of them
+ * asked for that (autoClose), before `cb` hears of it.
  */
-function finish(watch: Endable | null, prepared: Prepared, fd: number, err: Error | null, cb: (err: Error | null) => void): void {
+function finish(host: StreamHost, fd: number, watch: Endable | null, prepared: Prepared, autoClose: boolean, err: Error | null, cb: (err: Error | null) => void): void {
   if (watch !== null) {
     watch.onEnd = undefined;
     watch.remove();
   }
-  prepared.release(fd >= 0);
-  if (fd >= 0) close(fd, (closeErr: NodeJS.ErrnoException | null) => cb(err ?? closeErr ?? null));
+  host.streamDone(fd);
+  if (prepared.release(autoClose)) close(fd, (closeErr: NodeJS.ErrnoException | null) => cb(err ?? closeErr ?? null));
   else cb(err);
+}
+
+/** Options both streams share, validated before the stream exists. */
+function setUp(host: StreamHost, io: BackendIo, fd: number, mode: 'r' | 'w', autoClose: unknown, signal: unknown) {
+  const close = validateAutoClose(autoClose);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw typeError('ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal');
+  }
+  if (host.isClosed()) throw libraryError('ERR_POLL_CLOSED', 'The poller is closed');
+  return { autoClose: close, signal: signal as AbortSignal | undefined, prepared: prepare(io, fd, mode) };
 }
 
 /** A Readable on a descriptor, read when the poller reports it readable. */
@@ -170,11 +204,15 @@ export class PollReadStream extends Readable {
   readonly #record: number;
   readonly #autoClose: boolean;
   readonly #terminal: boolean;
+  // Armed while the stream waits for the kernel, removed as it fires: an idle stream (paused,
+  // or ended but not consumed) keeps nothing watched, and so does not keep the process alive.
   #watch: Endable | null = null;
-  #waiting = false;
-  #pool: Buffer | null = null;
-  #used = 0;
+  #buffer: Buffer | null = null;
   #partial: Buffer | null = null;
+  readonly #onReady = (): void => {
+    this.#unwatch();
+    this.#drain();
+  };
 
   /** @internal Use Poller#createReadStream. */
   constructor(host: StreamHost, io: BackendIo, fd: number, options?: ReadStreamOptions) {
@@ -183,39 +221,40 @@ export class PollReadStream extends Readable {
     const record = validateSize(o.recordSize, 'recordSize', 1);
     let chunk = validateSize(o.chunkSize, 'chunkSize', DEFAULT_CHUNK);
     chunk = Math.max(record, chunk - (chunk % record));
-    const autoClose = validateAutoClose(o.autoClose);
-    super({ highWaterMark, signal: o.signal as AbortSignal | undefined, emitClose: true, autoDestroy: true });
-    if (host.closed) throw libraryError('ERR_POLL_CLOSED', 'The poller is closed');
+    const { autoClose, signal, prepared } = setUp(host, io, fd, 'r', o.autoClose, o.signal);
+    super({ highWaterMark, emitClose: true, autoDestroy: true });
     this.fd = fd;
     this.#host = host;
     this.#io = io;
+    this.#prepared = prepared;
     this.#chunk = chunk;
     this.#record = record;
     this.#autoClose = autoClose;
     this.#terminal = isatty(fd);
-    this.#prepared = prepare(io, fd, 'r');
+    // Only now: an aborted signal destroys the stream at once, which needs all of the above.
+    if (signal !== undefined) addAbortSignal(signal, this);
   }
 
   override _read(): void {
-    this.#drain();
+    if (this.#watch === null) this.#drain();
   }
 
   #drain(): void {
-    this.#waiting = false;
     const fd = this.#prepared.io;
+    const want = this.#chunk;
     for (let reads = 0; reads < READS_PER_TURN; reads++) {
       if (this.destroyed) return;
-      const want = this.#chunk;
-      if (this.#pool === null || this.#pool.length - this.#used < want) {
-        this.#pool = Buffer.allocUnsafe(Math.max(DEFAULT_CHUNK, want));
-        this.#used = 0;
-      }
-      const n = this.#io.read(fd, this.#pool, this.#used, want);
+      this.#buffer ??= Buffer.allocUnsafeSlow(want);
+      const n = this.#io.read(fd, this.#buffer, 0, want);
       if (n > 0) {
         this.bytesRead += n;
-        let data = this.#pool.subarray(this.#used, this.#used + n);
-        // Keep the next read 8-byte aligned, as fs streams keep their pool.
-        this.#used += (n + 7) & ~7;
+        let data: Buffer;
+        if (n >= want / 4) {
+          data = this.#buffer.subarray(0, n); // the chunk keeps its buffer: a new one next time
+          this.#buffer = null;
+        } else {
+          data = Buffer.from(this.#buffer.subarray(0, n)); // a short read is copied out, so no chunk holds a buffer four times its size
+        }
         if (this.#record > 1) data = this.#whole(data);
         if (data.length > 0 && !this.push(data)) return; // paused: _read() drains again
         continue;
@@ -223,7 +262,11 @@ export class PollReadStream extends Readable {
       if (n === 0 || (n === -EIO && this.#terminal)) {
         // End of file (a pipe's writers gone, a socket's peer shut down); a pty whose other
         // side closed says EIO instead.
-        this.push(null);
+        if (this.#partial !== null) {
+          this.destroy(libraryError('ERR_POLL_PARTIAL_RECORD', `fd ${this.fd} ended ${this.#partial.length} bytes into a ${this.#record}-byte record`));
+        } else {
+          this.push(null);
+        }
         return;
       }
       if (wouldBlock(n)) break;
@@ -245,25 +288,28 @@ export class PollReadStream extends Readable {
     return data.subarray(0, data.length - tail);
   }
 
-  // One report per wait (oneshot): while the consumer is paused nothing is reported again.
   #wait(): void {
-    if (this.#waiting || this.destroyed) return;
-    this.#waiting = true;
+    if (this.#watch !== null || this.destroyed) return;
     try {
-      if (this.#watch === null) {
-        this.#watch = this.#host.add(this.#prepared.io, { readable: true, oneshot: true }, () => this.#drain()) as Endable;
-        this.#watch.onEnd = (reason) => this.destroy(reason);
-      } else {
-        this.#watch.rearm();
-      }
+      this.#watch = this.#host.streamWatch(this.#prepared.io, false, this.#onReady);
+      this.#watch.onEnd = (reason) => this.destroy(reason);
     } catch (err) {
       this.destroy(err as Error);
     }
   }
 
-  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
-    finish(this.#watch, this.#prepared, this.#autoClose ? this.fd : -1, err, cb);
+  #unwatch(): void {
+    const watch = this.#watch;
+    if (watch === null) return;
     this.#watch = null;
+    watch.onEnd = undefined;
+    watch.remove();
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    const watch = this.#watch;
+    this.#watch = null;
+    finish(this.#host, this.fd, watch, this.#prepared, this.#autoClose, err, cb);
   }
 }
 
@@ -279,19 +325,28 @@ export class PollWriteStream extends Writable {
   readonly #autoClose: boolean;
   #watch: Endable | null = null;
   #pending: { chunk: Buffer; offset: number; cb: (err?: Error | null) => void } | null = null;
+  readonly #onReady = (): void => {
+    const watch = this.#watch;
+    this.#watch = null;
+    if (watch !== null) {
+      watch.onEnd = undefined;
+      watch.remove();
+    }
+    this.#flush();
+  };
 
   /** @internal Use Poller#createWriteStream. */
   constructor(host: StreamHost, io: BackendIo, fd: number, options?: WriteStreamOptions) {
     const o = validateOptions(options, ['highWaterMark', 'autoClose', 'signal']);
     const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', 16 * 1024, 0);
-    const autoClose = validateAutoClose(o.autoClose);
-    super({ highWaterMark, signal: o.signal as AbortSignal | undefined, emitClose: true, autoDestroy: true, decodeStrings: true });
-    if (host.closed) throw libraryError('ERR_POLL_CLOSED', 'The poller is closed');
+    const { autoClose, signal, prepared } = setUp(host, io, fd, 'w', o.autoClose, o.signal);
+    super({ highWaterMark, emitClose: true, autoDestroy: true, decodeStrings: true });
     this.fd = fd;
     this.#host = host;
     this.#io = io;
+    this.#prepared = prepared;
     this.#autoClose = autoClose;
-    this.#prepared = prepare(io, fd, 'w');
+    if (signal !== undefined) addAbortSignal(signal, this);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -323,12 +378,8 @@ export class PollWriteStream extends Writable {
 
   #waitWritable(): void {
     try {
-      if (this.#watch === null) {
-        this.#watch = this.#host.add(this.#prepared.io, { writable: true, oneshot: true }, () => this.#flush()) as Endable;
-        this.#watch.onEnd = (reason) => this.destroy(reason);
-      } else {
-        this.#watch.rearm();
-      }
+      this.#watch = this.#host.streamWatch(this.#prepared.io, true, this.#onReady);
+      this.#watch.onEnd = (reason) => this.destroy(reason);
     } catch (err) {
       const p = this.#pending;
       this.#pending = null;
@@ -337,8 +388,13 @@ export class PollWriteStream extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    // A write still waiting for room is answered, so that its callback (and those queued behind
+    // it) are not left hanging.
+    const p = this.#pending;
     this.#pending = null;
-    finish(this.#watch, this.#prepared, this.#autoClose ? this.fd : -1, err, cb);
+    p?.cb(err ?? Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' }));
+    const watch = this.#watch;
     this.#watch = null;
+    finish(this.#host, this.fd, watch, this.#prepared, this.#autoClose, err, cb);
   }
 }

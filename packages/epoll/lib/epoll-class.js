@@ -3,7 +3,7 @@
 // methods, chaining, `closed` and constants, with epoll's own event bits in the callback.
 // Made per Poller class so that the tests can run it on the waiter-thread loop too.
 const { constants } = require('node:os');
-const { Bits, PollError, kWatchMask, kModifyMask } = require('@poll/core');
+const { Bits, PollError, kWatchMask, kModifyMask, kDropStale } = require('@poll/core');
 
 // Linux's values (<sys/epoll.h>), on every platform: programs compare against these.
 const EPOLLIN = 0x001;
@@ -56,6 +56,8 @@ function epollClass(Poller, backend) {
   // Made on the first add(); while it watches nothing it neither keeps the process alive nor
   // holds anything the collector cannot take.
   let shared = null;
+  /** fd -> the Epoll that added it, for every fd watched on this thread. */
+  const owners = new Map();
   function poller() {
     if (shared === null || shared.closed) shared = new Poller();
     return shared;
@@ -137,15 +139,19 @@ function epollClass(Poller, backend) {
       this.#open('add');
       validateFd(fd, 'add');
       const mask = toMask(events, 'add');
-      if (this.#fds.has(fd)) throw kernelError('EEXIST', fd);
-      try {
-        poller()[kWatchMask](fd, mask, this.#onMask, this.#ended);
-      } catch (err) {
-        // Watched by another Epoll of this thread: one epoll set, as in the original.
-        if (err.code === 'ERR_POLL_ALREADY_WATCHED') throw kernelError('EEXIST', fd);
-        throw err;
+      const p = poller();
+      const owner = owners.get(fd);
+      if (owner !== undefined) {
+        // Watched already, by this Epoll or another of this thread (one epoll set, as in the
+        // original): EEXIST, unless that fd was closed without remove() and its number now
+        // names another file, which epoll itself would let us add.
+        if (!p[kDropStale](fd)) throw kernelError('EEXIST', fd);
+        owner.#fds.delete(fd);
+        owners.delete(fd);
       }
+      p[kWatchMask](fd, mask, this.#onMask, this.#ended);
       this.#fds.set(fd, events >>> 0);
+      owners.set(fd, this);
       return this;
     }
 
@@ -164,13 +170,9 @@ function epollClass(Poller, backend) {
       validateFd(fd, 'remove');
       const requested = this.#fds.get(fd);
       if (requested === undefined) throw kernelError('ENOENT', fd);
+      shared.remove(fd);
       this.#fds.delete(fd);
-      try {
-        shared.remove(fd);
-      } catch (err) {
-        this.#fds.set(fd, requested);
-        throw err;
-      }
+      owners.delete(fd);
       return this;
     }
 
@@ -181,9 +183,18 @@ function epollClass(Poller, backend) {
     close() {
       if (this.#closed) return this;
       this.#closed = true;
-      const fds = [...this.#fds.keys()];
+      // Every fd is let go, even if one removal fails; the first failure is thrown after.
+      let failure = null;
+      for (const fd of this.#fds.keys()) {
+        try {
+          shared.remove(fd);
+        } catch (err) {
+          failure ??= err;
+        }
+        owners.delete(fd);
+      }
       this.#fds.clear();
-      for (const fd of fds) shared.remove(fd);
+      if (failure !== null) throw failure;
       return this;
     }
 
@@ -195,6 +206,7 @@ function epollClass(Poller, backend) {
     // name another file by now. The callback hears of it as err, as it heard of epoll_wait's.
     #ended = (reason, fd) => {
       if (!this.#fds.delete(fd)) return;
+      owners.delete(fd);
       const err = libraryError('ERR_POLL_NOT_WATCHED', `fd ${fd} is no longer watched: it was closed before remove()`);
       err.fd = fd;
       err.cause = reason;

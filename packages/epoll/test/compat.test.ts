@@ -48,6 +48,7 @@ const expected: Record<string, unknown> = {
     'remove after close: threw',
   ],
   exits: ['removed'],
+  reuse: ['same number: true', 'add the new pipe under the old number: ok', 'event new 1'],
 };
 
 const run = (module: string, name: string, loop?: 'threaded') =>

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase } from '@poll/core';
-import { closeAll, isOpen, sys } from '@poll/testkit';
+import { closeAll, isOpen, runNode, sys } from '@poll/testkit';
 import type { Target } from './target.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -44,6 +44,8 @@ const pattern = (n: number): Buffer => {
 export function streams(target: Target): void {
   describe('streams', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poll-streams-'));
+    // Descriptors the test itself closes after it. Never one a stream closes (autoClose): by
+    // then its number may belong to something else in this process (vitest's own channel).
     const open: number[] = [];
     const pollers: PollerBase[] = [];
     const streams: Array<Readable | Writable> = [];
@@ -109,8 +111,7 @@ export function streams(target: Target): void {
     });
 
     it('reads a pipe to its end, then closes the descriptor (autoClose)', async () => {
-      const [r, w] = sys.pipe();
-      open.push(w);
+      const [r, w] = sys.pipe(); // both closed by their streams
       const s = poller().createReadStream(r);
       const closed = once(s, 'close');
       const all = collect(s);
@@ -135,8 +136,7 @@ export function streams(target: Target): void {
     });
 
     it('a pty: the master reads what the slave writes, and the slave closing ends it', async () => {
-      const [master, slave] = sys.openpty();
-      open.push(slave);
+      const [master, slave] = sys.openpty(); // the master closed by its stream, the slave below
       const s = poller().createReadStream(master);
       const all = collect(s);
       fs.writeSync(slave, 'typed on the terminal');
@@ -175,8 +175,7 @@ export function streams(target: Target): void {
     });
 
     it('records: every chunk is whole records, however the bytes arrive', async () => {
-      const [r, w] = sys.pipe();
-      open.push(w);
+      const [r, w] = sys.pipe(); // w closed below, r by its stream
       const s = poller().createReadStream(r, { recordSize: 8 });
       const sizes: number[] = [];
       const chunks: Buffer[] = [];
@@ -259,8 +258,7 @@ export function streams(target: Target): void {
     });
 
     it('a writer into a full pipe waits for room, then delivers every byte in order', async () => {
-      const [r, w] = sys.pipe();
-      open.push(r);
+      const [r, w] = sys.pipe(); // each closed by its stream
       const writer = poller().createWriteStream(w);
       const data = pattern(2 * 1024 * 1024);
       const accepted = writer.write(data);
@@ -338,9 +336,8 @@ export function streams(target: Target): void {
     });
 
     it('pipeline() from one pipe into another, to the end', async () => {
-      const [ar, aw] = sys.pipe();
+      const [ar, aw] = sys.pipe(); // every end closed by its stream
       const [br, bw] = sys.pipe();
-      open.push(aw);
       const out = collect(poller().createReadStream(br));
       const piped = pipeline(poller().createReadStream(ar), poller().createWriteStream(bw));
       const data = pattern(1024 * 1024);
@@ -352,14 +349,100 @@ export function streams(target: Target): void {
 
     it('streams in a worker thread read and write on its own loop', async () => {
       const [r, w] = sys.pipe();
-      const [r2, w2] = sys.pipe();
-      open.push(w, r2);
+      const [r2, w2] = sys.pipe(); // w and r2 closed by their streams here, r and w2 by the worker's
       const worker = new Worker(path.join(fixtures, 'worker-stream.mjs'), { workerData: { module: target.module, r, w: w2 } });
       const back = collect(poller().createReadStream(r2));
       const feed = poller().createWriteStream(w);
       feed.end('through the worker');
       expect((await back).toString()).toBe('THROUGH THE WORKER');
       expect(await new Promise((resolve) => worker.once('exit', resolve))).toBe(0);
+    });
+
+    it('a short read is copied out: no chunk holds a 64 KiB buffer for a few bytes', async () => {
+      const [r, w] = sys.pipe();
+      open.push(w);
+      const s = poller().createReadStream(r);
+      const got = new Promise<Buffer>((resolve) => s.once('data', resolve));
+      fs.writeSync(w, 'eight by');
+      const chunk = await got;
+      expect(chunk.toString()).toBe('eight by');
+      expect(chunk.buffer.byteLength).toBeLessThan(64 * 1024);
+    });
+
+    it('an idle stream keeps nothing watched: a writer that once waited for room lets the process exit', async () => {
+      const result = await runNode(path.join(fixtures, 'stream-idle.mjs'), [target.module, 'writer-done']);
+      expect(result.stderr).toBe('');
+      expect(result.json).toEqual({ written: 200000, read: 200000 });
+      expect(result.code).toBe(0);
+    });
+
+    it('a stream waiting for data keeps the process alive (the control)', async () => {
+      const result = await runNode(path.join(fixtures, 'stream-idle.mjs'), [target.module, 'reader-waiting'], { aliveFor: 500 });
+      expect(result.alive).toBe(true);
+    });
+
+    it('destroy() answers a write still waiting for room, and those queued behind it', async () => {
+      const [r, w] = sys.pipe();
+      open.push(r);
+      const writer = poller().createWriteStream(w);
+      const answers: Array<string | undefined> = [];
+      writer.on('error', () => {});
+      writer.write(pattern(1024 * 1024), (err) => answers.push(err?.code));
+      writer.write('queued', (err) => answers.push(err?.code));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(answers).toEqual([]);
+      writer.destroy();
+      await once(writer, 'close');
+      expect(answers).toEqual(['ERR_STREAM_DESTROYED', 'ERR_STREAM_DESTROYED']);
+    });
+
+    it('an aborted signal ends the stream with AbortError, and it lets go of the descriptor', async () => {
+      const [r, w] = sys.pipe({ nonblock: false });
+      open.push(w);
+      const s = poller().createReadStream(r, { signal: AbortSignal.abort() });
+      const closed = new Promise((resolve) => s.once('close', resolve));
+      const [err] = await once(s, 'error');
+      expect(err).toMatchObject({ name: 'AbortError' });
+      await closed;
+      expect(isOpen(r)).toBe(false);
+    });
+
+    it('a read and a write stream on one descriptor: the first to end does not close it under the other', async () => {
+      const [a, b] = sys.socketpair(); // b closed below, a by the streams
+      const reader = new target.Poller();
+      const writerPoller = new target.Poller();
+      pollers.push(reader, writerPoller);
+      const input = track(reader.createReadStream(a));
+      const output = track(writerPoller.createWriteStream(a));
+      const ended = collect(input);
+      fs.writeSync(b, 'ping');
+      closeAll(b); // the peer goes: the read side ends
+      expect((await ended).toString()).toBe('ping');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(isOpen(a)).toBe(true); // the write stream still has it
+      output.destroy();
+      await once(output, 'close');
+      expect(isOpen(a)).toBe(false);
+    });
+
+    it('a stream that ends inside a record is an error, not a silent loss', async () => {
+      const [r, w] = sys.pipe();
+      const s = poller().createReadStream(r, { recordSize: 4 });
+      s.resume();
+      fs.writeSync(w, 'seven b');
+      fs.closeSync(w);
+      const [err] = await once(s, 'error');
+      expect(err).toMatchObject({ code: 'ERR_POLL_PARTIAL_RECORD' });
+    });
+
+    it('a poller watches an fd once: a second stream or add() on a stream\'s fd is refused at once', () => {
+      const [r, w] = sys.pipe();
+      open.push(w);
+      const p = poller();
+      p.createReadStream(r, { autoClose: false });
+      expect(() => p.createWriteStream(r)).toThrow(expect.objectContaining({ code: 'ERR_POLL_ALREADY_WATCHED' }));
+      expect(() => p.add(r, { readable: true }, () => {})).toThrow(expect.objectContaining({ code: 'ERR_POLL_ALREADY_WATCHED' }));
+      open.push(r);
     });
 
     it('bad arguments throw typed errors and change nothing', () => {

@@ -186,7 +186,9 @@ static int sim_read(const char *path, char *buf, size_t size, off_t off, struct 
       r = reply(buf, size, off, text);
       break;
     case K_VALUE:
-      opens[fi->fh].seen = gpios[n].events;  // reading acknowledges the interrupt
+      // Reading from the start acknowledges the interrupt: kernfs updates the open file's event
+      // count in seq_show, which runs for a read at offset 0, not for one further on.
+      if (off == 0) opens[fi->fh].seen = gpios[n].events;
       r = reply(buf, size, off, gpios[n].value ? "1\n" : "0\n");
       break;
     case K_NONE:
