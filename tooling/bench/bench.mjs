@@ -16,9 +16,9 @@ const quick = process.argv.includes('--quick');
 const REPS = quick ? 1 : 5;
 const BUDGET_MS = quick ? 40 : 1000;
 const IDLE = quick ? 1000 : 10000;
-const IMPLS = ['poll', 'thread', 'dropin', 'epoll', 'net', 'fs', 'c'];
+const IMPLS = ['poll', 'thread', 'dropin', 'epoll', 'net', 'fs', 'c', 'cnest'];
 const SCENARIOS = ['pingpong', 'chain', 'idle', 'fanin', 'churn', 'memory', 'latency', 'stream'];
-const LABEL = { poll: 'poll', thread: 'poll, waiter thread', dropin: '@poll/epoll (drop-in)', epoll: 'epoll package 4.0.2', net: 'net.Socket', fs: 'fs.createReadStream', c: 'raw C (epoll_wait)' };
+const LABEL = { poll: 'poll', thread: 'poll, waiter thread', dropin: '@poll/epoll (drop-in)', epoll: 'epoll package 4.0.2', net: 'net.Socket', fs: 'fs.createReadStream', c: 'raw C (epoll_wait)', cnest: 'raw C, set nested' };
 
 if (process.platform !== 'linux') {
   console.log('bench: the comparison (epoll package, raw epoll) runs on Linux only');
@@ -28,13 +28,18 @@ if (process.platform !== 'linux') {
 // Streams read; the rest watch. Each implementation runs where it can.
 const STREAMS = ['poll', 'thread', 'net', 'fs'];
 
+// cnest: the raw C loop with its epoll set watched by an outer one and drained with zero-timeout
+// waits, the system calls poll's uv_poll loop makes inside libuv's own epoll: its floor.
+const NESTED = ['pingpong', 'chain', 'idle', 'fanin'];
+
 function measure(impl, scenario) {
+  if (impl === 'cnest' && !NESTED.includes(scenario)) return { skipped: 'the nesting matters only where events are waited for' };
   if (scenario === 'stream' && !STREAMS.includes(impl)) return { skipped: 'no stream of its own' };
   if (impl === 'fs' && scenario !== 'stream') return { skipped: 'streams only' };
   if (impl === 'c' && scenario === 'memory') return { skipped: 'kernel memory only' };
   if (impl === 'c' && scenario === 'latency') return { skipped: 'measured in JavaScript callbacks' };
   const args =
-    impl === 'c'
+    impl === 'c' || impl === 'cnest'
       ? [path.join(here, 'native', 'build', 'raw-epoll'), [scenario, String(BUDGET_MS), String(IDLE), quick ? 'quick' : 'full']]
       : [
           process.execPath,
@@ -49,7 +54,8 @@ function measure(impl, scenario) {
           ],
         ];
   // A lost event stalls pingpong and fanin: a short deadline turns that into a failure.
-  const run = spawnSync(args[0], args[1], { encoding: 'utf8', timeout: quick ? 30_000 : 120_000 });
+  const env = impl === 'cnest' ? { ...process.env, RAW_EPOLL_NESTED: '1' } : process.env;
+  const run = spawnSync(args[0], args[1], { encoding: 'utf8', env, timeout: quick ? 30_000 : 120_000 });
   const line = run.stdout.trim().split('\n').pop() ?? '';
   if (run.status !== 0) throw new Error(`${impl} ${scenario} failed (${run.status ?? run.signal}):\n${run.stderr || line}`);
   return JSON.parse(line);
@@ -110,6 +116,9 @@ for (const scenario of ['pingpong', 'chain', 'fanin', 'idle', 'churn', 'memory']
 // The waiter-thread loop (macOS and the BSDs) against the uv_poll loop, on the same kernel.
 const threadRatio = {};
 for (const scenario of ['pingpong', 'chain', 'fanin', 'idle']) threadRatio[scenario] = series((rep) => get(rep, scenario, 'thread') / get(rep, scenario, 'poll'));
+// The uv_poll loop against the same system calls in C, nested as it is (its floor).
+const nestRatio = {};
+for (const scenario of NESTED) nestRatio[scenario] = series((rep) => get(rep, scenario, 'poll') / get(rep, scenario, 'cnest'));
 // The drop-in against the package it replaces, on the same scenarios.
 const dropinRatio = {};
 for (const scenario of ['pingpong', 'chain', 'fanin', 'idle', 'churn', 'memory']) dropinRatio[scenario] = series((rep) => get(rep, scenario, 'dropin') / get(rep, scenario, 'epoll'));
@@ -183,6 +192,11 @@ console.log(
     .join('; ')}`,
 );
 console.log(
+  `uv_poll loop ÷ raw C nested the same way (the design's floor): ${Object.entries(nestRatio)
+    .map(([sc, r]) => `${sc} ${r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '–'}`)
+    .join('; ')}`,
+);
+console.log(
   `@poll/epoll ÷ epoll package: ${Object.entries(dropinRatio)
     .map(([sc, r]) => `${sc} ${r ? r.median.toFixed(2) : '–'}×`)
     .join('; ')} (memory: bytes per watch, lower is better)`,
@@ -202,6 +216,7 @@ const report = {
   ratios,
   threadRatio,
   dropinRatio,
+  nestRatio,
   streamRatio,
   p99,
   idleRatio,

@@ -1,6 +1,6 @@
 // The results as an SVG bar chart: for each throughput scenario, each implementation's median
 // relative to raw C (the longest bar), with the absolute median written beside it.
-const COLORS = { poll: '#2b7bb9', thread: '#7b52ab', dropin: '#c0392b', epoll: '#d9822b', net: '#7a7a7a', c: '#3a9d5d' };
+const COLORS = { poll: '#2b7bb9', thread: '#7b52ab', dropin: '#c0392b', epoll: '#d9822b', net: '#7a7a7a', c: '#3a9d5d', cnest: '#8fc9a3' };
 const TITLES = {
   pingpong: 'pingpong — round trips/s',
   chain: 'chain — events/s, one pipe re-armed by its own callback',
@@ -13,7 +13,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const k = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
 
 export function renderChart(report, labels) {
-  const impls = ['poll', 'thread', 'dropin', 'epoll', 'net', 'c'];
+  const impls = ['poll', 'thread', 'dropin', 'epoll', 'net', 'c', 'cnest'];
   const width = 760;
   const left = 170;
   const barMax = 430;
