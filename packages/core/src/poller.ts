@@ -469,6 +469,8 @@ export class PollerBase implements Disposable {
     isClosed: () => this.#native === null,
     streamWatch: (fd, writable, onReady) => {
       this.#open();
+      // A stream holds at most one watch at a time; a second would replace the first in the table.
+      if (this.#table.has(fd)) throw libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller`);
       return this.#register(fd, (writable ? Bits.WRITABLE : Bits.READABLE) | Bits.ONESHOT, onReady) as Endable;
     },
     streamDone: (fd) => {
