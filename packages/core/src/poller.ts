@@ -53,6 +53,14 @@ export const kDropStale: unique symbol = Symbol('@poll/core dropStale');
 
 type OnMask = (fd: number, mask: number) => void;
 
+// Core's own state bits, kept in a registration's `mask` above the interest bits (one field less
+// per watch than flags of their own: 16 bytes of the 141 each watch cost) and never passed to the
+// kernel: a kWatchMask watch (onEvent takes (fd, mask)), and a oneshot watch that has fired and
+// not been rearmed.
+const RAW = 1 << 24;
+const DISARMED = 1 << 25;
+const KERNEL_BITS = ~(RAW | DISARMED);
+
 /** What a Registration needs from its poller; one object per poller, not per watch. */
 interface Owner {
   isCurrent(reg: Registration): boolean;
@@ -69,23 +77,20 @@ class Registration implements Watch {
    * (by the waiter thread, or earlier in the same batch) is never taken for one after it.
    */
   token: number;
+  /** Interest bits, and RAW and DISARMED. */
   mask: number;
-  readonly onEvent: (event: PollEvent) => void;
-  /** Set for a kWatchMask watch instead of onEvent. */
-  readonly onMask: OnMask | null;
-  /** A oneshot watch that has fired and not been rearmed. */
-  disarmed = false;
+  /** (event) for add(); (fd, mask) for a kWatchMask watch (RAW). */
+  readonly onEvent: ((event: PollEvent) => void) | OnMask;
   /** once()/events(): told when the watch ends by any other hand (remove(fd), close()). */
   onEnd: ((reason: Error, fd: number) => void) | undefined = undefined;
   readonly #owner: Owner;
 
-  constructor(owner: Owner, fd: number, token: number, mask: number, onEvent: (event: PollEvent) => void, onMask: OnMask | null) {
+  constructor(owner: Owner, fd: number, token: number, mask: number, onEvent: ((event: PollEvent) => void) | OnMask) {
     this.#owner = owner;
     this.fd = fd;
     this.token = token;
     this.mask = mask;
     this.onEvent = onEvent;
-    this.onMask = onMask;
   }
 
   modify(interest: Interest): void {
@@ -100,8 +105,6 @@ class Registration implements Watch {
     if (this.#owner.isCurrent(this)) this.#owner.remove(this);
   }
 }
-
-function ignoreEvent(): void {}
 
 function rethrow(err: unknown): never {
   throw err;
@@ -182,7 +185,7 @@ export class PollerBase implements Disposable {
         if (!(reg.mask & Bits.ONESHOT)) {
           throw libraryError('ERR_POLL_NOT_ONESHOT', `fd ${reg.fd} is not a oneshot watch; rearm() is for oneshot watches`);
         }
-        this.#modify(reg, reg.mask);
+        this.#modify(reg, reg.mask & KERNEL_BITS);
       },
       remove: (reg) => this.#remove(reg),
     };
@@ -261,7 +264,7 @@ export class PollerBase implements Disposable {
     });
     let reg: Registration;
     try {
-      reg = this.#register(fd, mask, (event) => {
+      reg = this.#register(fd, mask, (event: PollEvent) => {
         settle();
         resolve(event);
       });
@@ -413,7 +416,7 @@ export class PollerBase implements Disposable {
     validateFunction(onMask, 'onMask');
     this.#open();
     this.#assertNotWatched(fd);
-    const reg = this.#register(fd, mask, ignoreEvent, onMask);
+    const reg = this.#register(fd, mask, onMask, RAW);
     reg.onEnd = onEnd;
     return reg;
   }
@@ -534,12 +537,12 @@ export class PollerBase implements Disposable {
         continue;
       }
       const mask = buffer[i + 2]!;
-      if (reg.mask & Bits.ONESHOT) reg.disarmed = true;
+      if (reg.mask & Bits.ONESHOT) reg.mask |= DISARMED;
       try {
-        if (reg.onMask !== null) {
-          reg.onMask(fd, mask);
+        if (reg.mask & RAW) {
+          (reg.onEvent as OnMask)(fd, mask);
         } else {
-          reg.onEvent({
+          (reg.onEvent as (event: PollEvent) => void)({
             fd,
             readable: (mask & Bits.READABLE) !== 0,
             writable: (mask & Bits.WRITABLE) !== 0,
@@ -595,12 +598,12 @@ export class PollerBase implements Disposable {
         continue;
       }
       // A fired oneshot stays out until rearm() puts it back, as the kernel would keep it.
-      if (detached || reg.disarmed) {
+      if (detached || reg.mask & DISARMED) {
         detach.push([reg, file]);
         continue;
       }
       try {
-        fresh.add(reg.fd, reg.mask, reg.token);
+        fresh.add(reg.fd, reg.mask & KERNEL_BITS, reg.token);
       } catch (e) {
         const err = toPollError(e);
         if (err instanceof PollError && err.code === 'EBADF') {
@@ -642,14 +645,15 @@ export class PollerBase implements Disposable {
     }
   }
 
-  #register(fd: number, mask: number, onEvent: (event: PollEvent) => void, onMask: OnMask | null = null): Registration {
+  /** `state` is RAW for a kWatchMask watch; the kernel gets `mask` alone. */
+  #register(fd: number, mask: number, onEvent: ((event: PollEvent) => void) | OnMask, state = 0): Registration {
     const token = this.#newToken();
     try {
       this.#native!.add(fd, mask, token);
     } catch (e) {
       throw toPollError(e);
     }
-    const reg = new Registration(this.#owner, fd, token, mask, onEvent, onMask);
+    const reg = new Registration(this.#owner, fd, token, mask | state, onEvent);
     this.#table.set(fd, reg);
     this.#syncRef();
     return reg;
@@ -703,8 +707,7 @@ export class PollerBase implements Disposable {
       throw toPollError(e);
     }
     reg.token = token;
-    reg.mask = mask;
-    reg.disarmed = false;
+    reg.mask = mask | (reg.mask & RAW);
     if (detached) this.#detached.delete(reg);
   }
 
@@ -724,7 +727,7 @@ export class PollerBase implements Disposable {
     this.#syncRef();
     // A mask-level watch is removed only by its owner, who needs no telling (and no Error made
     // on every remove: @poll/epoll's churn).
-    if (reg.onMask === null) reg.onEnd?.(libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`), reg.fd);
+    if (!(reg.mask & RAW)) reg.onEnd?.(libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`), reg.fd);
   }
 
   // While something is watched the native side holds this poller strongly (events must reach
