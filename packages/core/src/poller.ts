@@ -469,7 +469,6 @@ export class PollerBase implements Disposable {
 
   readonly #streamFds = new Set<number>();
   readonly #streamHost: StreamHost = {
-    isClosed: () => this.#native === null,
     streamWatch: (fd, writable, onReady) => {
       this.#open();
       // A stream holds at most one watch at a time; a second would replace the first in the table.

@@ -43,7 +43,6 @@ export interface WriteStreamOptions {
 
 /** What a stream needs from its poller (core's PollerBase gives it). */
 export interface StreamHost {
-  isClosed(): boolean;
   /** A oneshot watch for the stream's descriptor (reserved for it when the stream was made). */
   streamWatch(fd: number, writable: boolean, onReady: () => void): Endable;
   /** The stream is done with `fd`: others may watch it again. */
@@ -181,13 +180,12 @@ function finish(host: StreamHost, fd: number, watch: Endable | null, prepared: P
   else cb(err);
 }
 
-/** Options both streams share, validated before the stream exists. */
-function setUp(host: StreamHost, io: BackendIo, fd: number, mode: 'r' | 'w', autoClose: unknown, signal: unknown) {
+/** Options both streams share, validated before the stream exists (the poller checked it is open). */
+function setUp(io: BackendIo, fd: number, mode: 'r' | 'w', autoClose: unknown, signal: unknown) {
   const close = validateAutoClose(autoClose);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw typeError('ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal');
   }
-  if (host.isClosed()) throw libraryError('ERR_POLL_CLOSED', 'The poller is closed');
   return { autoClose: close, signal: signal as AbortSignal | undefined, prepared: prepare(io, fd, mode) };
 }
 
@@ -221,7 +219,7 @@ export class PollReadStream extends Readable {
     const record = validateSize(o.recordSize, 'recordSize', 1);
     let chunk = validateSize(o.chunkSize, 'chunkSize', DEFAULT_CHUNK);
     chunk = Math.max(record, chunk - (chunk % record));
-    const { autoClose, signal, prepared } = setUp(host, io, fd, 'r', o.autoClose, o.signal);
+    const { autoClose, signal, prepared } = setUp(io, fd, 'r', o.autoClose, o.signal);
     super({ highWaterMark, emitClose: true, autoDestroy: true });
     this.fd = fd;
     this.#host = host;
@@ -343,7 +341,7 @@ export class PollWriteStream extends Writable {
   constructor(host: StreamHost, io: BackendIo, fd: number, options?: WriteStreamOptions) {
     const o = validateOptions(options, ['highWaterMark', 'autoClose', 'signal']);
     const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', 16 * 1024, 0);
-    const { autoClose, signal, prepared } = setUp(host, io, fd, 'w', o.autoClose, o.signal);
+    const { autoClose, signal, prepared } = setUp(io, fd, 'w', o.autoClose, o.signal);
     super({ highWaterMark, emitClose: true, autoDestroy: true, decodeStrings: true });
     this.fd = fd;
     this.#host = host;

@@ -220,4 +220,4 @@ function epollClass(Poller, backend) {
   return Epoll;
 }
 
-module.exports = { epollClass, constants: CONSTANTS };
+module.exports = { epollClass };
