@@ -17,7 +17,8 @@
       "conditions": [
         ["OS=='linux'", {
           "sources": ["src/threaded.cc", "src/kqueue-record.cc"],
-          "include_dirs": ["../../../packages/linux/native/src", "../../../packages/bsd/native/src", "fake-kqueue"]
+          "include_dirs": ["../../../packages/linux/native/src", "../../../packages/bsd/native/src", "fake-kqueue"],
+          "libraries": ["-ldl", "-lpthread"]
         }]
       ]
     }

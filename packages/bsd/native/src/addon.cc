@@ -1,12 +1,14 @@
-// @poll/bsd: a kqueue descriptor (src/kqueue.h) joined to the calling environment's loop by a
-// waiter thread (pollglue::ThreadLoop).
+// @poll/bsd: a kqueue descriptor (src/kqueue.h) joined to the runtime's loop by a waiter thread:
+// through libuv's async handle on Node, through a threadsafe function where the runtime has no
+// libuv (Bun, Deno).
 #include "kqueue.h"
 #include "poll/poller.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  return pollglue::ExportBackend<pollbsd::KqueueKernel, pollglue::ThreadLoop>(env, exports, "Kqueue");
+  return pollglue::ExportBackend<pollbsd::KqueueKernel, pollglue::UvThreadLoop, pollglue::NapiThreadLoop>(env, exports,
+                                                                                                         "Kqueue");
 }
 
 }  // namespace

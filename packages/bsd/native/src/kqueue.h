@@ -1,5 +1,5 @@
 // kqueue, as the Kernel of pollglue::PollerWrap (see tooling/native/include/poll/poller.h).
-// It joins the loop through pollglue::ThreadLoop: see loop.h for why not a nested kqueue.
+// It joins the loop through a waiter thread: see waiter.h for why not a nested kqueue.
 #pragma once
 
 #include <sys/types.h>
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "poll/addon.h"
+#include "poll/batch.h"
 #include "poll/loop.h"
 
 namespace pollbsd {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "poll/addon.h"
+#include "poll/batch.h"
 #include "poll/loop.h"
 
 namespace polllinux {
@@ -80,7 +81,8 @@ class EpollKernel {
     return count;
   }
 
-  // For a waiter thread (pollglue::ThreadLoop; @poll/linux itself uses uv_poll and no thread).
+  // For a waiter thread (the loops of runtimes without libuv; on Node, @poll/linux uses uv_poll
+  // and no thread).
   int InitWake() {
     wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_ < 0) return errno;

@@ -1,19 +1,32 @@
-// The part of every native backend that faces JavaScript: core's bit set, errors in the shape
-// core turns into a PollError, the batch buffer shared with JS, and environment teardown.
-// A backend's own file keeps only what differs between kernels.
+// What every native backend shares where it faces JavaScript: core's bit set, errors in the
+// shape core turns into a PollError, and reading arguments.
+//
+// Everything an entry point can reach is written on Node-API's C functions with each status
+// checked, not on node-addon-api's wrappers: once a worker is terminating (or a runtime is
+// tearing an environment down), calls that may run JavaScript fail, node-addon-api turns such a
+// failure into an exception, and creating that exception can fail too, which it treats as fatal
+// (seen as "FATAL ERROR: Error::New napi_get_last_error_info" from a poller's pin() in a worker
+// terminated mid-microtask). Here a failed call ends the entry point quietly: nobody is left to
+// catch an error. node-addon-api stays for module set-up, where the environment is alive.
 #pragma once
 
 #include <napi.h>
-#include <uv.h>
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <vector>
+
+// Test builds (the testkit's probed addon) stop at named entry points; shipped builds compile
+// the probe away.
+#ifdef POLL_TEARDOWN_PROBE
+#include "teardown-probe.h"
+#define POLL_PROBE(env, where) ::pollprobe::At((env), (where))
+#else
+#define POLL_PROBE(env, where) ((void)(env))
+#endif
 
 namespace pollglue {
 
@@ -34,6 +47,7 @@ constexpr size_t kSlot = 3;
 // Must equal the upper bound of maxEvents in packages/core/src/validate.ts.
 constexpr size_t kMaxEvents = 65536;
 
+// At module set-up only.
 inline Napi::Object BitsObject(Napi::Env env) {
   Napi::Object bits = Napi::Object::New(env);
   bits.Set("READABLE", static_cast<int32_t>(kReadable));
@@ -59,191 +73,109 @@ inline int CloexecOrClose(int fd, const char** failed) {
   return -1;
 }
 
-// Thrown as { message, errno, syscall, fd }; core's toPollError gives it Node's shape and code.
-// `detail`, when the kernel's errno alone would not tell the user why, replaces strerror().
-inline void ThrowErrno(Napi::Env env, int err, const char* syscall, int fd = -1, const char* detail = nullptr) {
-  Napi::Error error = Napi::Error::New(env, detail != nullptr ? detail : std::strerror(err));
-  error.Set("errno", Napi::Number::New(env, err));
-  error.Set("syscall", Napi::String::New(env, syscall));
-  if (fd >= 0) error.Set("fd", Napi::Number::New(env, fd));
-  error.ThrowAsJavaScriptException();
+// A handle scope that may fail to open (then nothing is made in it). A runtime may hand out a
+// null scope that is nonetheless open (Deno does), so the status says whether it opened.
+class Scope {
+ public:
+  explicit Scope(napi_env env) : env_(env), ok_(napi_open_handle_scope(env, &scope_) == napi_ok) {}
+  ~Scope() {
+    if (ok_) napi_close_handle_scope(env_, scope_);
+  }
+  bool ok() const { return ok_; }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+ private:
+  napi_env env_;
+  napi_handle_scope scope_ = nullptr;
+  bool ok_;
+};
+
+// Whether this environment can still run JavaScript. Setting a property is a call that Node
+// refuses (napi_pending_exception) once a worker is terminating; a runtime that never refuses
+// it answers true, and the callers then fail at the real call instead.
+inline bool CanRunJs(napi_env env) {
+  Scope scope(env);
+  napi_value object;
+  napi_value value;
+  return scope.ok() && napi_create_object(env, &object) == napi_ok && napi_get_boolean(env, true, &value) == napi_ok &&
+         napi_set_named_property(env, object, "poll", value) == napi_ok;
 }
 
-inline void ThrowType(Napi::Env env, const char* message) {
-  Napi::TypeError error = Napi::TypeError::New(env, message);
-  error.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
-  error.ThrowAsJavaScriptException();
+inline bool SetString(napi_env env, napi_value object, const char* key, const char* text) {
+  napi_value value;
+  return napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &value) == napi_ok &&
+         napi_set_named_property(env, object, key, value) == napi_ok;
+}
+
+inline bool SetInt(napi_env env, napi_value object, const char* key, int32_t number) {
+  napi_value value;
+  return napi_create_int32(env, number, &value) == napi_ok && napi_set_named_property(env, object, key, value) == napi_ok;
+}
+
+enum class ErrorKind { kError, kType, kRange };
+
+// Makes an Error (TypeError, RangeError) with `message` and, when given, `code`; nullptr if the
+// environment cannot make one any more.
+inline napi_value MakeError(napi_env env, ErrorKind kind, const char* message, const char* code = nullptr) {
+  napi_value text;
+  napi_value error;
+  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text) != napi_ok) return nullptr;
+  napi_status status = kind == ErrorKind::kType    ? napi_create_type_error(env, nullptr, text, &error)
+                       : kind == ErrorKind::kRange ? napi_create_range_error(env, nullptr, text, &error)
+                                                   : napi_create_error(env, nullptr, text, &error);
+  if (status != napi_ok) return nullptr;
+  if (code != nullptr && !SetString(env, error, "code", code)) return nullptr;
+  return error;
+}
+
+// Thrown as { message, errno, syscall, fd }; core's toPollError gives it Node's shape and code.
+// `detail`, when the kernel's errno alone would not tell the user why, replaces strerror().
+inline void ThrowErrno(napi_env env, int err, const char* syscall, int fd = -1, const char* detail = nullptr) {
+  napi_value error = MakeError(env, ErrorKind::kError, detail != nullptr ? detail : std::strerror(err));
+  if (error == nullptr || !SetInt(env, error, "errno", err) || !SetString(env, error, "syscall", syscall)) return;
+  if (fd >= 0 && !SetInt(env, error, "fd", fd)) return;
+  napi_throw(env, error);
+}
+
+inline void ThrowType(napi_env env, const char* message) {
+  if (napi_value error = MakeError(env, ErrorKind::kType, message, "ERR_INVALID_ARG_TYPE")) napi_throw(env, error);
+}
+
+inline void ThrowRange(napi_env env, const char* message) {
+  if (napi_value error = MakeError(env, ErrorKind::kRange, message, "ERR_OUT_OF_RANGE")) napi_throw(env, error);
 }
 
 // Core validates arguments first; this only keeps direct callers of the binding from crashing it.
-inline bool Int32Args(const Napi::CallbackInfo& info, size_t count, int32_t* out) {
+inline bool Int32Args(napi_env env, const napi_value* argv, size_t count, int32_t* out) {
   for (size_t i = 0; i < count; i++) {
     // One call per argument: napi_get_value_int32 itself refuses what is not a number.
-    if (napi_get_value_int32(info.Env(), info[i], &out[i]) != napi_ok) {
-      ThrowType(info.Env(), "poll: expected integer arguments");
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) {
+      ThrowType(env, "poll: expected integer arguments");
       return false;
     }
   }
   if (out[0] < 0) {
-    ThrowErrno(info.Env(), EBADF, "poll", out[0]);
+    ThrowErrno(env, EBADF, "poll", out[0]);
     return false;
   }
   return true;
 }
 
-// The Int32Array and callback a Poller hands its backend: the backend writes a batch of
-// events into the array and calls JS once for the whole batch.
-class BatchSink {
- public:
-  bool Init(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        !info[1].IsFunction()) {
-      ThrowType(env, "poll: expected (Int32Array, function)");
-      return false;
-    }
-    Napi::Int32Array array = info[0].As<Napi::Int32Array>();
-    if (array.ElementLength() < kSlot) {
-      ThrowType(env, "poll: the event buffer must hold at least one event");
-      return false;
-    }
-    // Core allows at most kMaxEvents; a direct caller with a huge buffer would otherwise make
-    // the reservations below fail (an abort, with exceptions off) or every wait fail with
-    // EINVAL (epoll_wait's maxevents is an int).
-    if (array.ElementLength() / kSlot > kMaxEvents) {
-      Napi::RangeError error = Napi::RangeError::New(env, "poll: the event buffer holds more than 65536 events");
-      error.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
-      error.ThrowAsJavaScriptException();
-      return false;
-    }
-    env_ = env;
-    data_ = array.Data();
-    capacity_ = array.ElementLength() / kSlot;
-    previous_.reserve(capacity_);
-    array_ = Napi::Persistent(array.As<Napi::Object>());
-    // Weak until core pins it: an abandoned poller that watches nothing can be collected.
-    callback_ = Napi::Weak(info[1].As<Napi::Function>());
-    resource_ = Napi::Persistent(Napi::Object::New(env));
-    if (napi_async_init(env, resource_.Value(), Napi::String::New(env, "poll:Poller"), &context_) != napi_ok) {
-      context_ = nullptr;
-    }
-    return true;
+// The name Node gives an errno (util.getSystemErrorName), for the few a kernel wait can fail
+// with; nullptr for any other.
+inline const char* ErrnoName(int err) {
+  switch (err) {
+    case EBADF: return "EBADF";
+    case EFAULT: return "EFAULT";
+    case EINTR: return "EINTR";
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case ESRCH: return "ESRCH";
+    case ENOENT: return "ENOENT";
+    default: return nullptr;
   }
-
-  size_t capacity() const { return capacity_; }
-
-  void Pin(bool on) {
-    if (on == pinned_ || callback_.IsEmpty()) return;
-    pinned_ = on;
-    if (on) {
-      callback_.Ref();
-    } else {
-      callback_.Unref();
-    }
-  }
-
-  // Before each batch: find the array's memory again. Whoever holds the array could have
-  // transferred (detached) or shrunk its buffer since the last batch; then nothing is written.
-  bool Begin(size_t slots) {
-    Napi::HandleScope scope(env_);
-    napi_value value = array_.IsEmpty() ? nullptr : static_cast<napi_value>(array_.Value());
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-    napi_value buffer;
-    size_t offset;
-    bool detached = true;
-    if (value == nullptr || napi_get_typedarray_info(env_, value, &type, &length, &data, &buffer, &offset) != napi_ok ||
-        napi_is_detached_arraybuffer(env_, buffer, &detached) != napi_ok || detached || data == nullptr ||
-        length < slots * kSlot) {
-      data_ = nullptr;
-      return false;
-    }
-    data_ = static_cast<int32_t*>(data);
-    return true;
-  }
-
-  void Put(size_t index, int32_t fd, int32_t token, int32_t mask) {
-    int32_t* slot = data_ + index * kSlot;
-    slot[0] = fd;
-    slot[1] = token;
-    slot[2] = mask;
-  }
-
-  // Whether any registration in this batch's first `count` slots was also in the previous
-  // batch of the same wakeup: level-triggered readiness that nobody has drained yet.
-  bool RepeatsPrevious(size_t count) {
-    bool repeat = false;
-    for (size_t i = 0; i < count && !repeat; i++) {
-      repeat = std::binary_search(previous_.begin(), previous_.end(), Key(i));
-    }
-    previous_.clear();
-    for (size_t i = 0; i < count; i++) previous_.push_back(Key(i));
-    std::sort(previous_.begin(), previous_.end());
-    return repeat;
-  }
-
-  void ForgetPrevious() { previous_.clear(); }
-
-  // A second kernel event for the descriptor already in slot `index` (kqueue reports each
-  // filter on its own).
-  void Merge(size_t index, int32_t mask) { data_[index * kSlot + 2] |= mask; }
-
-  // From a libuv callback: one JS call for `count` events. The dispatcher in core catches the
-  // user's exceptions; anything else that escapes is reported like any uncaught exception.
-  void Deliver(size_t count) {
-    Napi::HandleScope scope(env_);
-    Napi::Function callback = callback_.Value();
-    if (callback.IsEmpty()) return;  // collected: nothing is watched, so nothing is lost
-    napi_value argv[1] = {Napi::Number::New(env_, static_cast<double>(count))};
-    napi_value result;
-    in_call_ = true;
-    napi_status status = napi_make_callback(env_, context_, resource_.Value(), callback, 1, argv, &result);
-    in_call_ = false;
-    if (destroy_after_call_) {
-      // close() ran inside the callback: async_hooks sees 'after' before 'destroy'.
-      destroy_after_call_ = false;
-      napi_async_destroy(env_, context_);
-      context_ = nullptr;
-    }
-    if (status == napi_pending_exception) {
-      napi_value error;
-      if (napi_get_and_clear_last_exception(env_, &error) == napi_ok) napi_fatal_exception(env_, error);
-    }
-  }
-
-  void Reset() {
-    if (context_ != nullptr && in_call_) {
-      destroy_after_call_ = true;
-    } else if (context_ != nullptr) {
-      napi_async_destroy(env_, context_);
-      context_ = nullptr;
-    }
-    data_ = nullptr;
-    capacity_ = 0;
-    pinned_ = false;
-    callback_.Reset();
-    array_.Reset();
-    resource_.Reset();
-  }
-
- private:
-  uint64_t Key(size_t i) const {
-    const int32_t* slot = data_ + i * kSlot;
-    return (static_cast<uint64_t>(static_cast<uint32_t>(slot[0])) << 32) | static_cast<uint32_t>(slot[1]);
-  }
-
-  napi_env env_ = nullptr;
-  std::vector<uint64_t> previous_;
-  int32_t* data_ = nullptr;
-  size_t capacity_ = 0;
-  bool pinned_ = false;
-  Napi::ObjectReference array_;
-  Napi::FunctionReference callback_;
-  Napi::ObjectReference resource_;
-  napi_async_context context_ = nullptr;
-  bool in_call_ = false;
-  bool destroy_after_call_ = false;
-};
+}
 
 }  // namespace pollglue

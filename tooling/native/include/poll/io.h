@@ -1,7 +1,7 @@
 // Reading and writing a descriptor for the streams in core: one system call each, EINTR
 // retried, and the result returned as a number (bytes, or -errno), never thrown, so that the
 // EAGAIN that ends every drain costs no exception. The bytes go straight into (or out of) the
-// caller's Buffer: nothing is allocated here.
+// caller's Buffer: nothing is allocated here. On Node-API's C functions, as addon.h explains.
 #pragma once
 
 #include <napi.h>
@@ -13,81 +13,111 @@
 #include <cstdint>
 #include <cstring>
 
+#include "poll/addon.h"
+
 namespace pollglue {
 
 // (fd, buffer, offset, length) with the range inside the buffer; false after throwing.
-inline bool IoArgs(const Napi::CallbackInfo& info, int* fd, uint8_t** data, size_t* length) {
-  Napi::Env env = info.Env();
+inline bool IoArgs(napi_env env, napi_callback_info info, int* fd, uint8_t** data, size_t* length) {
+  size_t argc = 4;
+  napi_value argv[4];
   int32_t ints[3];
-  if (info.Length() < 4 || !info[1].IsTypedArray() || napi_get_value_int32(env, info[0], &ints[0]) != napi_ok ||
-      napi_get_value_int32(env, info[2], &ints[1]) != napi_ok || napi_get_value_int32(env, info[3], &ints[2]) != napi_ok) {
-    Napi::TypeError::New(env, "poll: expected (fd, Uint8Array, offset, length)").ThrowAsJavaScriptException();
+  bool typed = false;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return false;
+  if (argc < 4 || napi_is_typedarray(env, argv[1], &typed) != napi_ok || !typed ||
+      napi_get_value_int32(env, argv[0], &ints[0]) != napi_ok || napi_get_value_int32(env, argv[2], &ints[1]) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &ints[2]) != napi_ok) {
+    ThrowType(env, "poll: expected (fd, Uint8Array, offset, length)");
     return false;
   }
-  Napi::TypedArray array = info[1].As<Napi::TypedArray>();
-  size_t size = array.ByteLength();
-  if (array.TypedArrayType() != napi_uint8_array || ints[1] < 0 || ints[2] < 0 ||
-      static_cast<size_t>(ints[1]) + static_cast<size_t>(ints[2]) > size) {
-    Napi::RangeError::New(env, "poll: offset and length must lie inside the buffer").ThrowAsJavaScriptException();
+  napi_typedarray_type type;
+  size_t size = 0;
+  void* base = nullptr;
+  if (napi_get_typedarray_info(env, argv[1], &type, &size, &base, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_uint8_array || ints[1] < 0 || ints[2] < 0 || static_cast<size_t>(ints[1]) + static_cast<size_t>(ints[2]) > size) {
+    ThrowRange(env, "poll: offset and length must lie inside the buffer");
     return false;
   }
   *fd = ints[0];
-  *data = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset() + ints[1];
+  *data = static_cast<uint8_t*>(base) + ints[1];
   *length = static_cast<size_t>(ints[2]);
   return true;
 }
 
+inline napi_value Number(napi_env env, double value) {
+  napi_value result = nullptr;
+  napi_create_double(env, value, &result);
+  return result;
+}
+
 // One read(2) or write(2) (`op`), EINTR retried: bytes, or -errno.
 template <class Op>
-Napi::Value IoCall(const Napi::CallbackInfo& info, Op op) {
+napi_value IoCall(napi_env env, napi_callback_info info, Op op) {
   int fd;
   uint8_t* data;
   size_t length;
-  if (!IoArgs(info, &fd, &data, &length)) return info.Env().Undefined();
+  if (!IoArgs(env, info, &fd, &data, &length)) return nullptr;
   ssize_t n;
   do {
     n = op(fd, data, length);
   } while (n < 0 && errno == EINTR);
-  return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+  return Number(env, n < 0 ? -errno : static_cast<double>(n));
 }
 
-inline Napi::Value IoRead(const Napi::CallbackInfo& info) {
-  return IoCall(info, [](int fd, uint8_t* data, size_t length) { return read(fd, data, length); });
+inline napi_value IoRead(napi_env env, napi_callback_info info) {
+  POLL_PROBE(env, "io.read");
+  return IoCall(env, info, [](int fd, uint8_t* data, size_t length) { return read(fd, data, length); });
 }
 
-inline Napi::Value IoWrite(const Napi::CallbackInfo& info) {
-  return IoCall(info, [](int fd, uint8_t* data, size_t length) { return write(fd, data, length); });
+inline napi_value IoWrite(napi_env env, napi_callback_info info) {
+  POLL_PROBE(env, "io.write");
+  return IoCall(env, info, [](int fd, uint8_t* data, size_t length) { return write(fd, data, length); });
 }
 
 // (fd, on): sets or clears O_NONBLOCK on the open file description; returns whether it was set
 // before (1 or 0), or -errno. Node has no fcntl of its own.
-inline Napi::Value IoSetNonblock(const Napi::CallbackInfo& info) {
+inline napi_value IoSetNonblock(napi_env env, napi_callback_info info) {
+  POLL_PROBE(env, "io.setNonblock");
+  size_t argc = 2;
+  napi_value argv[2];
   int32_t fd;
-  if (napi_get_value_int32(info.Env(), info[0], &fd) != napi_ok || !info[1].IsBoolean()) {
-    Napi::TypeError::New(info.Env(), "poll: expected (fd, boolean)").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
+  bool on;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    ThrowType(env, "poll: expected (fd, boolean)");
+    return nullptr;
   }
-  bool on = info[1].As<Napi::Boolean>().Value();
   int flags = fcntl(fd, F_GETFL);
-  if (flags < 0) return Napi::Number::New(info.Env(), -errno);
+  if (flags < 0) return Number(env, -errno);
   int wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-  if (wanted != flags && fcntl(fd, F_SETFL, wanted) < 0) return Napi::Number::New(info.Env(), -errno);
-  return Napi::Number::New(info.Env(), (flags & O_NONBLOCK) ? 1 : 0);
+  if (wanted != flags && fcntl(fd, F_SETFL, wanted) < 0) return Number(env, -errno);
+  return Number(env, (flags & O_NONBLOCK) ? 1 : 0);
 }
 
 // strerror() for the errno a read or write returned, for the PollError's message.
-inline Napi::Value IoStrerror(const Napi::CallbackInfo& info) {
+inline napi_value IoStrerror(napi_env env, napi_callback_info info) {
+  POLL_PROBE(env, "io.strerror");
+  size_t argc = 1;
+  napi_value argv[1];
   int32_t err = 0;
-  napi_get_value_int32(info.Env(), info[0], &err);
-  return Napi::String::New(info.Env(), std::strerror(err < 0 ? -err : err));
+  napi_value result = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  napi_get_value_int32(env, argv[0], &err);
+  napi_create_string_utf8(env, std::strerror(err < 0 ? -err : err), NAPI_AUTO_LENGTH, &result);
+  return result;
 }
 
+// At module set-up.
 inline Napi::Object IoObject(Napi::Env env) {
   Napi::Object io = Napi::Object::New(env);
-  io.Set("read", Napi::Function::New(env, IoRead, "read"));
-  io.Set("write", Napi::Function::New(env, IoWrite, "write"));
-  io.Set("setNonblock", Napi::Function::New(env, IoSetNonblock, "setNonblock"));
-  io.Set("strerror", Napi::Function::New(env, IoStrerror, "strerror"));
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } functions[] = {{"read", IoRead}, {"write", IoWrite}, {"setNonblock", IoSetNonblock}, {"strerror", IoStrerror}};
+  for (const auto& f : functions) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn) == napi_ok) io.Set(f.name, Napi::Value(env, fn));
+  }
   return io;
 }
 

@@ -4,5 +4,5 @@
 #include "poll/poller.h"
 
 void RegisterThreadedEpoll(Napi::Env env, Napi::Object exports) {
-  pollglue::ExportBackend<polllinux::EpollKernel, pollglue::ThreadLoop>(env, exports, "ThreadedEpoll");
+  pollglue::ExportBackend<polllinux::EpollKernel, pollglue::UvThreadLoop>(env, exports, "ThreadedEpoll");
 }
