@@ -31,17 +31,23 @@ module.exports = function loadBackend(o) {
     );
   }
   const binding = loadAddon(o);
-  const Native = binding[o.className];
-  return {
-    backend: Object.freeze({
+  // The addon exports its poller class under className on the loop it chose for this runtime
+  // (tooling/native/include/poll/runtime.h), named by `loop`, and once for each loop this
+  // runtime can run under `loops`.
+  const on = (loop, Native) =>
+    Object.freeze({
       name: o.name,
+      loop,
       supported: binding.supported,
       bits: binding.bits,
       io: binding.io,
       create: (buffer, onBatch) => new Native(buffer, onBatch),
       ...(o.registeredFiles ? { registeredFiles: o.registeredFiles } : {}),
-    }),
-  };
+    });
+  const backend = on(binding.loop, binding[o.className]);
+  const loops = {};
+  for (const [loop, Native] of Object.entries(binding.loops)) loops[loop] = loop === backend.loop ? backend : on(loop, Native);
+  return { backend, loops: Object.freeze(loops) };
 };
 
 const NOT_FOUND = /No native build was found/;

@@ -1,4 +1,4 @@
-import type { Backend } from './dist/index.js';
+import type { Backend, LoopName } from './dist/index.js';
 
 declare namespace loadBackend {
   interface Options {
@@ -22,6 +22,10 @@ declare namespace loadBackend {
   }
 }
 
-/** Turns a platform package's addon into the backend core expects; throws ERR_POLL_NO_BACKEND with the fix when there is no binary. */
-declare function loadBackend(options: loadBackend.Options): { backend: Backend };
+/**
+ * Turns a platform package's addon into the backend core expects (`backend`, on the loop the
+ * addon chose for this runtime; `loops`, the same backend on each loop this runtime can run);
+ * throws ERR_POLL_NO_BACKEND with the fix when there is no binary.
+ */
+declare function loadBackend(options: loadBackend.Options): { backend: Backend; loops: Readonly<Partial<Record<LoopName, Backend>>> };
 export = loadBackend;

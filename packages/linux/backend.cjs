@@ -2,7 +2,7 @@
 // The epoll backend as core expects it. CommonJS so that @poll/poller can require() it.
 // `exports.backend =` (not `module.exports =`) so that Node's CommonJS lexer sees the name and
 // `import { backend } from '@poll/linux/backend'` works from ESM too.
-exports.backend = require('@poll/core/load-backend')({
+const loaded = require('@poll/core/load-backend')({
   pkg: '@poll/linux',
   dir: __dirname,
   load: require('node-gyp-build'),
@@ -11,4 +11,7 @@ exports.backend = require('@poll/core/load-backend')({
   platforms: ['linux', 'android'],
   serves: 'Linux',
   registeredFiles: require('./registered-files.cjs'),
-}).backend;
+});
+exports.backend = loaded.backend;
+// The same backend on every loop this runtime can run, for tests and benchmarks that compare them.
+exports.loops = loaded.loops;

@@ -10,6 +10,7 @@ const registeredFiles = createRequire(import.meta.url)('../../packages/linux/reg
 
 export const backend = Object.freeze({
   name: 'epoll',
+  loop: 'thread',
   supported: sys.supported,
   bits: sys.bits,
   io: sys.io,

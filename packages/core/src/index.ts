@@ -6,6 +6,7 @@ export { Bits } from './types.js';
 export type {
   Backend,
   BackendIo,
+  LoopName,
   FileIdentity,
   Interest,
   NativePoller,

@@ -83,8 +83,18 @@ export interface NativePoller {
  * What a platform package hands to core. `create` fills `buffer` with `[fd, token, mask]`
  * triples and calls `onBatch(count)` once per batch.
  */
+/**
+ * How a backend's native side joins the runtime's event loop: `uv` (the poller descriptor under
+ * libuv's own poll, Node on Linux), `thread` (a waiter thread handing batches over through
+ * libuv, Node with kqueue), `napi` (a waiter thread handing batches over through a Node-API
+ * threadsafe function, for runtimes without libuv: Bun, Deno).
+ */
+export type LoopName = 'uv' | 'thread' | 'napi';
+
 export interface Backend {
   readonly name: 'epoll' | 'kqueue';
+  /** The loop this backend's pollers run on, chosen by the addon from what the runtime is. */
+  readonly loop: LoopName;
   /** Interest bits this backend can honour; anything else is rejected before the kernel is asked. */
   readonly supported: number;
   readonly bits: Readonly<Record<keyof typeof Bits, number>>;

@@ -2,7 +2,10 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { Bits } from '../src/index.js';
 
-const loadBackend = createRequire(import.meta.url)('../load-backend.cjs') as (o: object) => { backend: any };
+const loadBackend = createRequire(import.meta.url)('../load-backend.cjs') as (o: object) => { backend: any; loops: any };
+
+/** An addon's exports as the glue makes them: the chosen class under className and every loop's under loops. */
+const addon = (Native: unknown, extra: object = {}) => ({ Native, loop: 'uv', loops: { uv: Native }, ...extra });
 
 const base = {
   pkg: '@poll/example',
@@ -18,11 +21,26 @@ describe('loading a platform package\'s addon', () => {
     class Native {
       constructor(readonly buffer: Int32Array, readonly onBatch: () => void) {}
     }
-    const { backend } = loadBackend({ ...base, load: () => ({ Native, supported: 7, bits: Bits }) });
-    expect(backend).toMatchObject({ name: 'epoll', supported: 7, bits: Bits });
+    const { backend } = loadBackend({ ...base, load: () => addon(Native, { supported: 7, bits: Bits }) });
+    expect(backend).toMatchObject({ name: 'epoll', loop: 'uv', supported: 7, bits: Bits });
     const made = backend.create(new Int32Array(3), () => {});
     expect(made).toBeInstanceOf(Native);
     expect(Object.isFrozen(backend)).toBe(true);
+  });
+
+  it('offers the backend on every loop the addon exports, the chosen one as `backend`', () => {
+    class OnThread {}
+    class OnNapi {}
+    const { backend, loops } = loadBackend({
+      ...base,
+      load: () => ({ Native: OnNapi, loop: 'napi', loops: { thread: OnThread, napi: OnNapi }, supported: 3 }),
+    });
+    expect(backend.loop).toBe('napi');
+    expect(Object.keys(loops)).toEqual(['thread', 'napi']);
+    expect(loops.napi).toBe(backend);
+    expect(loops.thread).toMatchObject({ name: 'epoll', loop: 'thread', supported: 3 });
+    expect(loops.thread.create(new Int32Array(3), () => {})).toBeInstanceOf(OnThread);
+    expect(Object.isFrozen(loops)).toBe(true);
   });
 
   it('another platform gets ERR_POLL_NO_BACKEND naming the package, what it serves and this platform', () => {
@@ -57,7 +75,7 @@ describe('loading a platform package\'s addon', () => {
     const tried: string[] = [];
     const both = loadBackend({
       ...base,
-      load: (dir: string) => (tried.push(dir), dir.endsWith('native') ? { Native: FromSource } : { Native: Prebuilt }),
+      load: (dir: string) => (tried.push(dir), dir.endsWith('native') ? addon(FromSource) : addon(Prebuilt)),
     });
     expect(both.backend.create(new Int32Array(3), () => {})).toBeInstanceOf(FromSource);
     expect(tried).toEqual(['/nowhere/native']);
@@ -67,7 +85,7 @@ describe('loading a platform package\'s addon', () => {
       load: (dir: string) => {
         tried.push(dir);
         if (dir.endsWith('native')) throw missing();
-        return { Native: Prebuilt };
+        return addon(Prebuilt);
       },
     });
     expect(onlyPrebuilt.backend.create(new Int32Array(3), () => {})).toBeInstanceOf(Prebuilt);

@@ -65,11 +65,11 @@ enum class Drained {
 // The one drain policy: deliver the `n` raw events already taken from the kernel, then keep
 // taking more with zero-timeout waits while that pays. The events a callback causes (a reply
 // written, a peer woken) are often ready by the time it returns, and taking them now saves a
-// trip through the loop (and, for a waiter thread, two thread hops). `settle` stops after a
-// batch that did not fill the buffer, for a loop that the kernel wakes again anyway; `paid` is
-// set after each follow-up look to whether it found anything new.
+// trip through the loop (and, for a waiter thread, two thread hops). At most `rounds` batches;
+// `settle` stops after a batch that did not fill the buffer, for a loop that the kernel wakes
+// again anyway; `paid` is set after each follow-up look to whether it found anything new.
 template <class Owner>
-Drained DrainWakeup(Owner* owner, int n, bool settle, bool* paid) {
+Drained DrainWakeup(Owner* owner, int n, bool settle, bool* paid, int rounds = kRoundsPerWakeup) {
   const size_t capacity = owner->kernel().capacity();
   for (int round = 1;; round++) {
     if (n <= 0) return Drained::kEmpty;
@@ -79,7 +79,7 @@ Drained DrainWakeup(Owner* owner, int n, bool settle, bool* paid) {
       *paid = false;
       return Drained::kRepeated;
     }
-    if (round == kRoundsPerWakeup) return Drained::kMore;
+    if (round == rounds) return Drained::kMore;
     if (settle && static_cast<size_t>(n) < capacity) return Drained::kSettled;
     n = owner->kernel().Wait(0);
     *paid = n > 0;

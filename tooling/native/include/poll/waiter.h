@@ -9,6 +9,9 @@
 //
 // A Transport provides:
 //   static constexpr const char* kName; static constexpr bool kNeedsLibuv, kAsyncTeardown;
+//   static constexpr int kRounds;      // batches per wake-up (DrainWakeup's `rounds`)
+//   static constexpr bool kYieldBySend; // a repeat is sent on to the loop's next turn (true) or
+//                                       // hands the kernel back to the waiter (false)
 //   int Start(napi_env, void (*wake)(void*), void* arg);  // 0, an errno, or kNoRuntimeSupport
 //   void Send();                       // any thread: call wake(arg) on the loop thread soon
 //   void Ref(); void Unref();
@@ -113,12 +116,12 @@ class WaiterLoop {
   }
 
   // On the loop thread. The waiter is parked until pending_ is cleared, so the kernel, its raw
-  // events and the batch buffer are this thread's alone. After kRoundsPerWakeup batches or a
-  // repeat, it yields to the loop's other work and carries on at its next turn (sending itself
-  // the same wake-up), the waiter still parked; only a look that finds nothing sends the waiter
-  // back to block in the kernel. Every batch taken from the kernel is dispatched before this
-  // returns: a batch collected and left for a later wait to overwrite would lose its edge and
-  // oneshot events.
+  // events and the batch buffer are this thread's alone. After the transport's kRounds batches,
+  // it yields to the loop's other work and carries on at its next turn (sending itself the same
+  // wake-up), the waiter still parked; a repeat does the same where sending is a real yield, and
+  // otherwise, like a look that finds nothing, sends the waiter back to block in the kernel.
+  // Every batch taken from the kernel is dispatched before this returns: a batch collected and
+  // left for a later wait to overwrite would lose its edge and oneshot events.
   static void OnWake(void* arg) {
     auto* self = static_cast<WaiterLoop*>(arg);
     Owner* owner = self->owner_;
@@ -141,16 +144,12 @@ class WaiterLoop {
       owner->StartWakeup();  // a batch from the waiter: nothing before it to compare with
     }
     bool paid;
-    switch (DrainWakeup(owner, n, /*settle=*/false, &paid)) {
-      case Drained::kClosed:
-        return;  // closed by a callback, which joined the thread
-      case Drained::kRepeated:
-      case Drained::kMore:
-        self->draining_ = true;
-        self->transport_.Send();
-        return;
-      default:
-        break;
+    Drained end = DrainWakeup(owner, n, /*settle=*/false, &paid, Transport::kRounds);
+    if (end == Drained::kClosed) return;  // closed by a callback, which joined the thread
+    if (end == Drained::kMore || (end == Drained::kRepeated && Transport::kYieldBySend)) {
+      self->draining_ = true;
+      self->transport_.Send();
+      return;
     }
     // Nothing ready (or a failing wait, which fails again in the waiter and is raised there).
     pthread_mutex_lock(&self->mutex_);
@@ -177,6 +176,9 @@ class UvAsyncTransport {
   static constexpr const char* kName = "thread";
   static constexpr bool kNeedsLibuv = true;
   static constexpr bool kAsyncTeardown = true;
+  static constexpr int kRounds = kRoundsPerWakeup;
+  static constexpr bool kYieldBySend = true;  // an async handle sent from its own callback runs
+                                              // at the loop's next turn
 
   int Start(napi_env env, void (*wake)(void*), void* arg) {
     uv_loop_t* loop = UvLoop(env);
@@ -218,11 +220,19 @@ class UvAsyncTransport {
 // call; the loop thread ignores calls that find nothing pending. Torn down synchronously, so a
 // plain cleanup hook does: Deno aborts the process with a double free when an async cleanup
 // hook removes itself, which Node requires of one.
+//
+// One batch per call: microtasks (a callback's promise continuations) run after each queued
+// call, not after each napi_make_callback inside one (Node's behaviour suite: 256 edge events
+// with a 64-event buffer came in one JS turn when a call drained four batches). A call queued
+// from inside a call may run in the same turn (Node dispatches up to 1000 queued calls at once),
+// so sending is no yield: a repeat hands the kernel back to the waiter instead.
 class TsfnTransport {
  public:
   static constexpr const char* kName = "napi";
   static constexpr bool kNeedsLibuv = false;
   static constexpr bool kAsyncTeardown = false;
+  static constexpr int kRounds = 1;
+  static constexpr bool kYieldBySend = false;
 
   int Start(napi_env env, void (*wake)(void*), void* arg) {
     link_ = new Link{wake, arg};
