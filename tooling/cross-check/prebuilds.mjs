@@ -51,6 +51,8 @@ async function build(t) {
     '-o',
     out,
     path.join(nativeDir, 'src', 'addon.cc'),
+    // dlsym (libuv is looked up at run time, poll/libuv.h) is in libdl before glibc 2.34.
+    ...(macos ? [] : ['-ldl']),
   ];
   const result = await runZigAsync(zig, args);
   if (result.status !== 0) {

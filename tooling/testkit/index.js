@@ -9,9 +9,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 /** The test-only native helpers (pipe2, socketpair, eventfd, MSG_OOB, seccomp). */
-export const sys = require('node-gyp-build')(path.join(here, 'native'));
+// By name: node-gyp-build would load whichever addon of build/Release it finds first.
+export const sys = require(path.join(here, 'native', 'build', 'Release', 'poll_testkit.node'));
 
 export const fixtures = path.join(here, 'fixtures');
+
+/**
+ * Linux: @poll/linux's addon built with the teardown probe (native/src/teardown-probe.h), whose
+ * entry points can be made to meet a worker's terminate() exactly: `armProbe(where, fd)`.
+ */
+export const probedAddonPath = path.join(here, 'native', 'build', 'Release', 'poll_probed.node');
 
 /** Built beside the addon by the same node-gyp run (a plain executable, not a prebuild). */
 export const fdprobe = path.join(here, 'native', 'build', 'Release', 'fdprobe');

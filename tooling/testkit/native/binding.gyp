@@ -21,6 +21,24 @@
           "libraries": ["-ldl", "-lpthread"]
         }]
       ]
+    },
+    {
+      "target_name": "poll_probed",
+      "conditions": [
+        ["OS!='linux'", {"type": "none"}],
+        ["OS=='linux'", {
+          "sources": ["src/probed.cc"],
+          "include_dirs": [
+            "<!(node -p \"require('node-addon-api').include_dir\")",
+            "<!(node -p \"require('@poll/native-glue').include_dir\")",
+            "../../../packages/linux/native/src",
+            "src"
+          ],
+          "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "POLL_TEARDOWN_PROBE"],
+          "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+          "libraries": ["-ldl", "-lpthread"]
+        }]
+      ]
     }
   ]
 }

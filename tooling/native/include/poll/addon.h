@@ -19,15 +19,6 @@
 #include <cstdint>
 #include <cstring>
 
-// Test builds (the testkit's probed addon) stop at named entry points; shipped builds compile
-// the probe away.
-#ifdef POLL_TEARDOWN_PROBE
-#include "teardown-probe.h"
-#define POLL_PROBE(env, where) ::pollprobe::At((env), (where))
-#else
-#define POLL_PROBE(env, where) ((void)(env))
-#endif
-
 namespace pollglue {
 
 // Must equal Bits in packages/core/src/types.ts; core checks `bits` when it loads a backend.
@@ -179,3 +170,13 @@ inline const char* ErrnoName(int err) {
 }
 
 }  // namespace pollglue
+
+// Test builds (the testkit's probed addon) stop at named entry points until a worker's
+// terminate() has reached them (tooling/testkit/native/src/teardown-probe.h); shipped builds
+// compile the probe away.
+#ifdef POLL_TEARDOWN_PROBE
+#include "teardown-probe.h"
+#define POLL_PROBE(env, where) ::pollprobe::At((env), (where))
+#else
+#define POLL_PROBE(env, where) ((void)(env))
+#endif

@@ -158,7 +158,10 @@ class PollerWrap {
     return true;
   }
 
-  static void Finalize(napi_env, void* data, void*) { delete static_cast<Self*>(data); }
+  static void Finalize(napi_env env, void* data, void*) {
+    POLL_PROBE(env, "finalize");
+    delete static_cast<Self*>(data);
+  }
 
   // Every method: find the poller, or end quietly (a terminating environment refuses even
   // that) or with a TypeError (called on something else).
