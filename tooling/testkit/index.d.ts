@@ -24,6 +24,8 @@ export declare const sys: {
 };
 export declare const fixtures: string;
 export declare const fdprobe: string;
+/** The runtime running this code. */
+export declare const runtime: 'node' | 'bun' | 'deno';
 export declare function childFds(): Promise<Set<number>>;
 export declare function isOpen(fd: number): boolean;
 export declare function fdTarget(fd: number, pid?: number | 'self'): string | null;
@@ -36,3 +38,5 @@ export declare function runNode(
   args?: string[],
   options?: { timeout?: number; execArgv?: string[]; aliveFor?: number },
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; json: any; alive: boolean }>;
+/** @poll/linux's addon built with the teardown probe (Linux). */
+export declare const probedAddonPath: string;

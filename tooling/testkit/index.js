@@ -23,12 +23,21 @@ export const probedAddonPath = path.join(here, 'native', 'build', 'Release', 'po
 /** Built beside the addon by the same node-gyp run (a plain executable, not a prebuild). */
 export const fdprobe = path.join(here, 'native', 'build', 'Release', 'fdprobe');
 
+/** The runtime running this code: 'node', 'bun' or 'deno'. */
+export const runtime = typeof globalThis.Bun !== 'undefined' ? 'bun' : typeof globalThis.Deno !== 'undefined' ? 'deno' : 'node';
+
 /**
  * Descriptor numbers open in a freshly spawned child, as the child itself sees them: fdprobe
  * asks fcntl(F_GETFD) of every number before opening anything, so it works wherever there is
- * no /proc. Any number it reports was inherited.
+ * no /proc. Any number it reports was inherited. On Node the child is spawned the way users
+ * spawn one (child_process); Bun's spawn closes every descriptor beyond stdio in the child, so
+ * elsewhere the child is forked and exec'd directly (sys.execProbe), where close-on-exec alone
+ * decides what it inherits.
  */
 export function childFds() {
+  if (runtime !== 'node') {
+    return new Promise((resolve) => resolve(new Set(sys.execProbe(fdprobe).split('\n').filter(Boolean).map(Number))));
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(fdprobe, [], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase } from '@poll/core';
-import { closeAll, isOpen, runNode, sys } from '@poll/testkit';
+import { closeAll, isOpen, runNode, runtime, sys } from '@poll/testkit';
 import type { Target } from './target.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -99,7 +99,10 @@ export function streams(target: Target): void {
       expect(await Promise.all(got)).toEqual(ends.map((_, i) => `fifo ${i}`));
     });
 
-    it('fs.createReadStream on eight FIFOs does hold the threadpool (the control)', async () => {
+    // The control is about Node's fs streams, which block one of libuv's four pool threads per
+    // FIFO read; other runtimes' fs streams are built otherwise (Bun's read eight FIFOs at once),
+    // so there it has no claim to check and is not registered.
+    if (runtime === 'node') it('fs.createReadStream on eight FIFOs does hold the threadpool (the control)', async () => {
       const child = spawn(process.execPath, [path.join(fixtures, 'fs-fifos.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (c) => (out += c));

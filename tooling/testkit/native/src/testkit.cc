@@ -16,6 +16,7 @@
 #include <termios.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #ifdef __linux__
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -124,6 +125,49 @@ Napi::Value ReadByte(const Napi::CallbackInfo& info) {
   char byte;
   ssize_t n = read(info[0].As<Napi::Number>().Int32Value(), &byte, 1);
   return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+}
+
+// execProbe(path) -> its standard output: fork and exec `path` directly, as any program that
+// spawns a child does at the bottom, so that every descriptor without FD_CLOEXEC reaches it.
+// For runtimes whose own spawn closes every descriptor beyond stdio in the child (Bun), where a
+// spawned child cannot show an inheritable control descriptor at all.
+Napi::Value ExecProbe(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) < 0) return Fail(info.Env(), "pipe2");
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(out[0]);
+    close(out[1]);
+    return Fail(info.Env(), "fork");
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls between fork and exec. dup2 clears FD_CLOEXEC on fd 1.
+    if (dup2(out[1], 1) < 0) _exit(127);
+    char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
+    execv(path.c_str(), argv);
+    _exit(127);
+  }
+  close(out[1]);
+  std::string text;
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = read(out[0], chunk, sizeof chunk);
+    if (n > 0) {
+      text.append(chunk, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    errno = ECHILD;
+    return Fail(info.Env(), "execProbe");
+  }
+  return Napi::String::New(info.Env(), text);
 }
 
 // A second descriptor for the same open file, close-on-exec.
@@ -294,6 +338,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendOob", Napi::Function::New(env, SendOob));
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags));
   exports.Set("dup", Napi::Function::New(env, Dup));
+  exports.Set("execProbe", Napi::Function::New(env, ExecProbe));
   exports.Set("writeByte", Napi::Function::New(env, WriteByte));
   exports.Set("readByte", Napi::Function::New(env, ReadByte));
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
