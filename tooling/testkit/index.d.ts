@@ -6,6 +6,10 @@ export declare const sys: {
   socketpair(options?: PipeOptions & { type?: 'stream' | 'dgram' }): [number, number];
   eventfd(initval?: number): number;
   sendOob(fd: number): void;
+  /** A loopback TCP connection, [accepted, connected], both non-blocking and close-on-exec. */
+  tcpPair(): [number, number];
+  /** Fork and exec `path`; its standard output. */
+  execProbe(path: string): string;
   fdFlags(fd: number): FdFlags;
   /** [master, slave]; the slave in raw mode. */
   openpty(): [number, number];
@@ -40,3 +44,11 @@ export declare function runNode(
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; json: any; alive: boolean }>;
 /** @poll/linux's addon built with the teardown probe (Linux). */
 export declare const probedAddonPath: string;
+/** writeSync, readSync and closeSync as node:fs has them, made of the system calls (Deno's node:fs refuses descriptors it did not open). */
+export declare const rawfs: {
+  writeSync(fd: number, data: string | Uint8Array): number;
+  readSync(fd: number, buffer: Uint8Array, offset?: number, length?: number, position?: null): number;
+  closeSync(fd: number): void;
+};
+/** The arguments before a script that run it on this runtime with Node's execArgv flags. */
+export declare function runtimeArgs(execArgv?: string[]): string[];

@@ -1,5 +1,6 @@
 // Helpers for tests that need real descriptors and real child processes.
 import { spawn } from 'node:child_process';
+import { getSystemErrorName } from 'node:util';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -23,8 +24,46 @@ export const probedAddonPath = path.join(here, 'native', 'build', 'Release', 'po
 /** Built beside the addon by the same node-gyp run (a plain executable, not a prebuild). */
 export const fdprobe = path.join(here, 'native', 'build', 'Release', 'fdprobe');
 
+function systemError(errno, syscall, fd) {
+  const code = getSystemErrorName(-errno);
+  return Object.assign(new Error(`${code}: ${syscall} (fd ${fd})`), { code, errno: -errno, syscall, fd });
+}
+
+/**
+ * writeSync, readSync and closeSync as node:fs has them (the forms the tests use). On Node and
+ * Bun they are node:fs's own. Deno's node:fs refuses descriptors it did not open itself (the
+ * pipes and sockets the tests make natively), so there they are the system calls, except that
+ * a descriptor Deno did open is closed through it (closing it behind Deno's back would leave
+ * Deno to close its number again later, when it may name another file).
+ */
+const onDeno = typeof globalThis.Deno !== 'undefined';
+export const rawfs = onDeno
+  ? {
+      writeSync(fd, data) {
+        const n = sys.rawWrite(fd, typeof data === 'string' ? Buffer.from(data) : data);
+        if (n < 0) throw systemError(-n, 'write', fd);
+        return n;
+      },
+      readSync(fd, buffer, offset = 0, length = buffer.byteLength - offset) {
+        const n = sys.rawRead(fd, buffer, offset, length);
+        if (n < 0) throw systemError(-n, 'read', fd);
+        return n;
+      },
+      closeSync(fd) {
+        try {
+          fs.closeSync(fd);
+          return;
+        } catch {
+          // not Deno's: below
+        }
+        const r = sys.rawClose(fd);
+        if (r < 0) throw systemError(-r, 'close', fd);
+      },
+    }
+  : { writeSync: fs.writeSync, readSync: fs.readSync, closeSync: fs.closeSync };
+
 /** The runtime running this code: 'node', 'bun' or 'deno'. */
-export const runtime = typeof globalThis.Bun !== 'undefined' ? 'bun' : typeof globalThis.Deno !== 'undefined' ? 'deno' : 'node';
+export const runtime = typeof globalThis.Bun !== 'undefined' ? 'bun' : onDeno ? 'deno' : 'node';
 
 /**
  * Descriptor numbers open in a freshly spawned child, as the child itself sees them: fdprobe
@@ -53,10 +92,10 @@ export function childFds() {
 /** Whether `fd` is open in this process (fstat answers EBADF once it is closed). */
 export function isOpen(fd) {
   try {
-    fs.fstatSync(fd);
+    sys.fdFlags(fd); // fcntl(F_GETFD): node:fs on Deno knows only the descriptors it opened
     return true;
   } catch (err) {
-    if (err.code === 'EBADF') return false;
+    if (err.errno === 9 || err.code === 'EBADF') return false;
     throw err;
   }
 }
@@ -72,14 +111,14 @@ export function fdTarget(fd, pid = 'self') {
 
 /** Writes `data` to a (non-blocking) descriptor. */
 export function write(fd, data = 'x') {
-  return fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+  return rawfs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
 }
 
 /** Reads what is there now; '' when the descriptor would block, null at end of file. */
 export function read(fd, size = 65536) {
   const buf = Buffer.alloc(size);
   try {
-    const n = fs.readSync(fd, buf, 0, size, null);
+    const n = rawfs.readSync(fd, buf, 0, size, null);
     return n === 0 ? null : buf.subarray(0, n).toString();
   } catch (err) {
     if (err.code === 'EAGAIN') return '';
@@ -93,7 +132,7 @@ export function fill(fd) {
   let total = 0;
   for (;;) {
     try {
-      total += fs.writeSync(fd, chunk);
+      total += rawfs.writeSync(fd, chunk);
     } catch (err) {
       if (err.code === 'EAGAIN') return total;
       throw err;
@@ -104,7 +143,7 @@ export function fill(fd) {
 export function closeAll(...fds) {
   for (const fd of fds.flat()) {
     try {
-      fs.closeSync(fd);
+      rawfs.closeSync(fd);
     } catch {
       // already closed by the test
     }
@@ -115,9 +154,20 @@ export function closeAll(...fds) {
  * Runs a fixture script in its own Node process and returns what it printed as JSON on its
  * last line. For tests that change the process irreversibly (seccomp) or need a clean exit.
  */
+/**
+ * The arguments before a script that run it on this runtime with Node's `execArgv` flags: as
+ * they are on Node and Bun; on Deno `run -A` (all permissions, as a Node program has) with V8's
+ * flags passed through --v8-flags.
+ */
+export function runtimeArgs(execArgv = []) {
+  if (runtime !== 'deno') return execArgv;
+  const v8 = execArgv.filter((a) => a === '--expose-gc' || a.startsWith('--max-old-space-size'));
+  return ['run', '-A', ...(v8.length ? [`--v8-flags=${v8.join(',')}`] : [])];
+}
+
 export function runNode(script, args = [], { timeout = 20000, execArgv = [], aliveFor } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout });
+    const child = spawn(process.execPath, [...runtimeArgs(execArgv), script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout });
     let out = '';
     let err = '';
     // aliveFor: once the child has printed its first line, is it still running `aliveFor` ms

@@ -1,7 +1,7 @@
 // The public types use Node's globals (AbortSignal, Disposable): TypeScript users need @types/node,
 // declared as an optional peer dependency; this line makes the published .d.ts ask for it.
 /// <reference types="node" preserve="true" />
-import { fstatSync } from 'node:fs';
+import { fstatAny } from './fstat.js';
 import {
   Bits,
   type Backend,
@@ -762,7 +762,7 @@ export class PollerBase implements Disposable {
 function sameFile(file: FileIdentity | undefined, fd: number): boolean {
   if (file === undefined) return false;
   try {
-    const now = fstatSync(fd, { bigint: true });
+    const now = fstatAny(fd, { bigint: true });
     return now.dev === file.dev && now.ino === file.ino;
   } catch {
     return false;

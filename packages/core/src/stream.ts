@@ -3,6 +3,7 @@
 // waits on a FIFO, a tty, a serial port or a device (fs streams hold one per pending read).
 /// <reference types="node" preserve="true" />
 import { close, closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
+import { fstatAny } from './fstat.js';
 import { constants } from 'node:os';
 import { Readable, Writable, addAbortSignal } from 'node:stream';
 import { isatty } from 'node:tty';
@@ -129,7 +130,13 @@ function reopenTerminal(fd: number, mode: 'r' | 'w'): number | null {
   }
   // The same path may name another terminal in another devpts instance (a container): only
   // the same device will do, as glibc's ttyname() checks.
-  if (fstatSync(reopened).rdev !== fstatSync(fd).rdev) {
+  let same = false;
+  try {
+    same = fstatSync(reopened).rdev === fstatAny(fd).rdev;
+  } catch {
+    // closed meanwhile: not the same
+  }
+  if (!same) {
     closeSync(reopened);
     return null;
   }
@@ -170,14 +177,26 @@ const wouldBlock = (n: number): boolean => n === -EAGAIN || n === -EWOULDBLOCK;
  * is closed, as fs streams close theirs, once the last stream on it has ended and one of them
  * asked for that (autoClose), before `cb` hears of it.
  */
-function finish(host: StreamHost, fd: number, watch: Endable | null, prepared: Prepared, autoClose: boolean, err: Error | null, cb: (err: Error | null) => void): void {
+function finish(host: StreamHost, io: BackendIo, fd: number, watch: Endable | null, prepared: Prepared, autoClose: boolean, err: Error | null, cb: (err: Error | null) => void): void {
   if (watch !== null) {
     watch.onEnd = undefined;
     watch.remove();
   }
   host.streamDone(fd);
-  if (prepared.release(autoClose)) close(fd, (closeErr: NodeJS.ErrnoException | null) => cb(err ?? closeErr ?? null));
+  if (prepared.release(autoClose)) closeDescriptor(io, fd, (closeErr) => cb(err ?? closeErr));
   else cb(err);
+}
+
+// node:fs closes any descriptor on Node and Bun, off the JS thread as fs streams do (a serial
+// port's close can wait for its output to drain). Deno's node:fs knows only the descriptors it
+// opened itself and answers EBADF for the rest, which are then closed with the system call.
+const onDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+function closeDescriptor(io: BackendIo, fd: number, cb: (err: Error | null) => void): void {
+  close(fd, (err: NodeJS.ErrnoException | null) => {
+    if (err === null || !onDeno || io.close === undefined) return cb(err);
+    const result = io.close(fd);
+    cb(result < 0 ? new PollError('close', -result, fd, io.strerror(-result)) : null);
+  });
 }
 
 /** Options both streams share, validated before the stream exists (the poller checked it is open). */
@@ -311,7 +330,7 @@ export class PollReadStream extends Readable {
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
     const watch = this.#watch;
     this.#watch = null;
-    finish(this.#host, this.fd, watch, this.#prepared, this.#autoClose, err, cb);
+    finish(this.#host, this.#io, this.fd, watch, this.#prepared, this.#autoClose, err, cb);
   }
 }
 
@@ -397,6 +416,6 @@ export class PollWriteStream extends Writable {
     p?.cb(err ?? Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' }));
     const watch = this.#watch;
     this.#watch = null;
-    finish(this.#host, this.fd, watch, this.#prepared, this.#autoClose, err, cb);
+    finish(this.#host, this.#io, this.fd, watch, this.#prepared, this.#autoClose, err, cb);
   }
 }

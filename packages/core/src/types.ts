@@ -118,6 +118,8 @@ export interface BackendIo {
   setNonblock(fd: number, on: boolean): number;
   /** The system's text for an errno (strerror). */
   strerror(errno: number): string;
+  /** close(2): 0 or -errno. Where node:fs cannot close a descriptor it did not open (Deno). */
+  close?(fd: number): number;
 }
 
 /** A file as fstat() names it (`{ bigint: true }`): device and inode. */

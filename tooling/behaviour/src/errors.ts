@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PollError, type PollerBase } from '@poll/core';
-import { closeAll, sys, write } from '@poll/testkit';
+import { closeAll, rawfs, sys, write } from '@poll/testkit';
 import { recorder, settle, type Target } from './target.js';
 
 export function badInput(target: Target): void {
@@ -80,8 +79,8 @@ export function badInput(target: Target): void {
     it('a closed descriptor: PollError EBADF from the kernel, with errno, syscall and fd', async () => {
       setup();
       const [r, w] = sys.pipe();
-      fs.closeSync(r);
-      fs.closeSync(w);
+      rawfs.closeSync(r);
+      rawfs.closeSync(w);
       let caught: unknown;
       try {
         poller.add(r, { readable: true }, () => {});
@@ -100,8 +99,8 @@ export function badInput(target: Target): void {
     it('once() and events() on a closed descriptor reject with PollError EBADF, never throw', async () => {
       setup();
       const [r, w] = sys.pipe();
-      fs.closeSync(r);
-      fs.closeSync(w);
+      rawfs.closeSync(r);
+      rawfs.closeSync(w);
       let promise: Promise<unknown> | undefined;
       let iterator: AsyncIterator<unknown> | undefined;
       expect(() => (promise = poller.once(r, { readable: true }))).not.toThrow();
@@ -143,8 +142,8 @@ export function badInput(target: Target): void {
       const [r, w] = sys.pipe();
       poller.add(r, { readable: true }, () => {});
       expect(poller.size).toBe(2);
-      fs.closeSync(r); // the kernel drops the registration with the descriptor
-      fs.closeSync(w);
+      rawfs.closeSync(r); // the kernel drops the registration with the descriptor
+      rawfs.closeSync(w);
       expect(poller.remove(r)).toBe(true);
       expect(poller.size).toBe(1);
       await canaryStillWorks();

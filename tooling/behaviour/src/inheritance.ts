@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childFds, closeAll, isOpen, sys } from '@poll/testkit';
+import { childFds, closeAll, isOpen, rawfs, sys } from '@poll/testkit';
 import type { Target } from './target.js';
 
 export function inheritance(target: Target): void {
@@ -33,7 +32,7 @@ export function inheritance(target: Target): void {
       const [r, w] = sys.pipe();
       open.push(r, w);
       const got = new Promise((resolve) => poller.add(r, { readable: true }, resolve));
-      fs.writeSync(w, 'x');
+      rawfs.writeSync(w, 'x');
       await got;
       const fds = await childFds();
       expect(fds.has(poller.fd)).toBe(false);

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { setImmediate as immediate } from 'node:timers/promises';
 import { Bits, PollerBase, type Backend, type NativePoller, type PollEvent, type Watch } from '@poll/core';
-import { sys } from '@poll/testkit';
+import { rawfs, sys } from '@poll/testkit';
 
 type Kind = 'pipe' | 'socket' | 'eventfd';
 type Mode = 'level' | 'edge' | 'oneshot';
@@ -98,9 +98,9 @@ function writeOne(kind: Kind, fd: number): void {
   if (kind === 'eventfd') {
     const one = Buffer.alloc(8);
     one.writeBigUInt64LE(1n);
-    fs.writeSync(fd, one);
+    rawfs.writeSync(fd, one);
   } else {
-    fs.writeSync(fd, 'x');
+    rawfs.writeSync(fd, 'x');
   }
 }
 
@@ -168,7 +168,7 @@ class Sequence {
     for (const mp of this.#pollers) this.#closePoller(mp);
     for (const fd of this.#open) {
       try {
-        fs.closeSync(fd);
+        rawfs.closeSync(fd);
       } catch {}
     }
   }
@@ -181,7 +181,7 @@ class Sequence {
 
   #close(fd: number): void {
     this.#open.delete(fd);
-    fs.closeSync(fd);
+    rawfs.closeSync(fd);
   }
 
   #newChan(): Chan {
@@ -343,7 +343,7 @@ class Sequence {
     const buf = Buffer.alloc(65536);
     for (;;) {
       try {
-        const n = fs.readSync(chan.rd, buf, 0, chan.kind === 'eventfd' ? 8 : buf.length, null);
+        const n = rawfs.readSync(chan.rd, buf, 0, chan.kind === 'eventfd' ? 8 : buf.length, null);
         if (n === 0 || chan.kind === 'eventfd') break;
       } catch (err) {
         if ((err as { code?: string }).code === 'EAGAIN') break;
@@ -494,7 +494,7 @@ class Sequence {
     }
     // A number that is certainly closed.
     const gone = fs.openSync(os.devNull, 'r');
-    fs.closeSync(gone);
+    rawfs.closeSync(gone);
     this.log.push(`add p${mp.slot} closed fd=${gone}`);
     this.#expectRefusal(mp, () => mp.poller.add(gone, { readable: true }, () => this.#violate('a refused add() delivered')), 'EBADF');
   }

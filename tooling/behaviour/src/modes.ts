@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase } from '@poll/core';
-import { closeAll, fill, read, sys, write } from '@poll/testkit';
+import { closeAll, fill, rawfs, read, sys, write } from '@poll/testkit';
 import { canWatchPriority, recorder, settle, type Target } from './target.js';
 
 export function modes(target: Target): void {
@@ -146,7 +144,7 @@ export function modes(target: Target): void {
       const [r, w] = pipe();
       const rec = recorder();
       p.add(r, { readable: true }, rec.onEvent);
-      fs.closeSync(w);
+      rawfs.closeSync(w);
       await rec.until(1);
       expect(rec.events[0]).toMatchObject({ fd: r, hangup: true });
     });
@@ -155,7 +153,7 @@ export function modes(target: Target): void {
       const p = poller();
       const [r, w] = pipe();
       write(w, 'abc');
-      fs.closeSync(w);
+      rawfs.closeSync(w);
       const rec = recorder();
       const watch = p.add(r, { readable: true }, rec.onEvent);
       await rec.until(3); // nothing read: reported again and again
@@ -182,7 +180,7 @@ export function modes(target: Target): void {
       open.push(a, b);
       const rec = recorder();
       p.add(a, { readable: true }, rec.onEvent);
-      fs.closeSync(b);
+      rawfs.closeSync(b);
       await rec.until(1);
       expect(rec.events[0]).toMatchObject({ fd: a, readable: true, hangup: true });
     });
@@ -190,7 +188,7 @@ export function modes(target: Target): void {
     it('the writing end of a pipe whose reader is gone reports error or hangup', async () => {
       const p = poller();
       const [r, w] = pipe();
-      fs.closeSync(r);
+      rawfs.closeSync(r);
       const rec = recorder();
       p.add(w, { writable: true }, rec.onEvent);
       await rec.until(1);
@@ -201,17 +199,9 @@ export function modes(target: Target): void {
 
     it('priority: TCP urgent data is reported as priority, or refused up front where unsupported', async () => {
       const p = poller();
-      const server = net.createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-      const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-      await new Promise((resolve) => client.once('connect', resolve));
-      const peer = await accepted;
+      // A real TCP connection over loopback, made natively (Deno's net sockets expose no fd).
+      const [fd, clientFd] = sys.tcpPair();
       try {
-        // Take the receiving socket out of libuv's hands so only our poller reads it.
-        peer.pause();
-        const fd = (peer as unknown as { _handle: { fd: number } })._handle.fd;
-        const clientFd = (client as unknown as { _handle: { fd: number } })._handle.fd;
         if (!canWatchPriority(target)) {
           expect(() => p.add(fd, { priority: true }, () => {})).toThrow(
             expect.objectContaining({ code: 'ERR_POLL_UNSUPPORTED' }),
@@ -227,9 +217,7 @@ export function modes(target: Target): void {
         expect(rec.events[0]).toMatchObject({ fd, priority: true });
         p.remove(fd);
       } finally {
-        client.destroy();
-        peer.destroy();
-        server.close();
+        closeAll(fd, clientFd);
       }
     });
 

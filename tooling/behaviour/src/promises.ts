@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase, PollEvent } from '@poll/core';
-import { closeAll, read, sys, write } from '@poll/testkit';
+import { closeAll, rawfs, read, sys, write } from '@poll/testkit';
 import { recorder, settle, type Target } from './target.js';
 
 export function promises(target: Target): void {
@@ -138,7 +137,7 @@ export function promises(target: Target): void {
         old.onEvent(event);
         if (reusedFd !== -1) return;
         poller.remove(other);
-        fs.closeSync(other);
+        rawfs.closeSync(other);
         const [nr, nw] = sys.pipe();
         open.push(nr, nw);
         expect(nr).toBe(other); // the kernel hands out the lowest free number

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase } from '@poll/core';
-import { closeAll, isOpen, runNode, runtime, sys } from '@poll/testkit';
+import { closeAll, isOpen, rawfs, runNode, runtime, runtimeArgs, sys } from '@poll/testkit';
 import type { Target } from './target.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -95,7 +95,7 @@ export function streams(target: Target): void {
       // Nothing written yet: every stream waits. A read in the threadpool would now hold four threads.
       const text = await within(fs.promises.readFile(fileURLToPath(import.meta.url), 'utf8'), 10_000, 'fs.readFile');
       expect(text).toContain('eight FIFOs');
-      ends.forEach(([, w], i) => fs.writeSync(w, `fifo ${i}`));
+      ends.forEach(([, w], i) => rawfs.writeSync(w, `fifo ${i}`));
       expect(await Promise.all(got)).toEqual(ends.map((_, i) => `fifo ${i}`));
     });
 
@@ -103,7 +103,7 @@ export function streams(target: Target): void {
     // FIFO read; other runtimes' fs streams are built otherwise (Bun's read eight FIFOs at once),
     // so there it has no claim to check and is not registered.
     if (runtime === 'node') it('fs.createReadStream on eight FIFOs does hold the threadpool (the control)', async () => {
-      const child = spawn(process.execPath, [path.join(fixtures, 'fs-fifos.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [...runtimeArgs(), path.join(fixtures, 'fs-fifos.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -142,9 +142,9 @@ export function streams(target: Target): void {
       const [master, slave] = sys.openpty(); // the master closed by its stream, the slave below
       const s = poller().createReadStream(master);
       const all = collect(s);
-      fs.writeSync(slave, 'typed on the terminal');
+      rawfs.writeSync(slave, 'typed on the terminal');
       await new Promise((resolve) => setTimeout(resolve, 50));
-      fs.closeSync(slave);
+      rawfs.closeSync(slave);
       expect((await all).toString()).toBe('typed on the terminal'); // EIO from the master is its end
     });
 
@@ -154,7 +154,7 @@ export function streams(target: Target): void {
       expect(sys.fdFlags(slave).nonblock).toBe(false);
       const s = poller().createReadStream(slave, { autoClose: false });
       const first = new Promise<string>((resolve) => s.once('data', (c: Buffer) => resolve(c.toString())));
-      fs.writeSync(master, 'keys');
+      rawfs.writeSync(master, 'keys');
       expect(await first).toBe('keys');
       // On Linux the stream has a description of its own; elsewhere it shares and restores.
       if (process.platform === 'linux') expect(sys.fdFlags(slave).nonblock).toBe(false);
@@ -191,10 +191,10 @@ export function streams(target: Target): void {
       // Cut mid-record on purpose: a pipe hands over whatever was written.
       const cuts = [0, 3, 13, 200, 584, 800];
       for (let i = 1; i < cuts.length; i++) {
-        fs.writeSync(w, data.subarray(cuts[i - 1], cuts[i]));
+        rawfs.writeSync(w, data.subarray(cuts[i - 1], cuts[i]));
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      fs.closeSync(w);
+      rawfs.closeSync(w);
       await ended;
       expect(sizes.every((n) => n % 8 === 0)).toBe(true);
       expect(Buffer.concat(chunks).equals(data)).toBe(true);
@@ -214,7 +214,7 @@ export function streams(target: Target): void {
         const add = (n: bigint) => {
           const b = Buffer.alloc(8);
           b.writeBigUInt64LE(n);
-          fs.writeSync(efd, b);
+          rawfs.writeSync(efd, b);
         };
         for (const n of [5n, 7n, 11n]) {
           add(n);
@@ -232,10 +232,11 @@ export function streams(target: Target): void {
       const [r, w] = sys.pipe();
       open.push(r);
       // Another process writes as fast as the pipe takes it, for as long as it is read.
-      const child = spawn(process.execPath, ['-e', 'const b = Buffer.alloc(65536, 97); const fs = require("fs"); for (;;) fs.writeSync(1, b);'], {
+      const writer = "const fs = process.getBuiltinModule('node:fs'); const b = new Uint8Array(65536).fill(97); for (;;) fs.writeSync(1, b);";
+      const child = spawn(process.execPath, runtime === 'deno' ? ['eval', writer] : ['-e', writer], {
         stdio: ['ignore', w, 'ignore'],
       });
-      fs.closeSync(w);
+      rawfs.closeSync(w);
       const s = poller().createReadStream(r, { highWaterMark: 64 * 1024, autoClose: false });
       await once(s, 'readable');
       const settled = async () => {
@@ -280,7 +281,7 @@ export function streams(target: Target): void {
 
     it('EPIPE: writing when the reader is gone is an error event with a PollError', async () => {
       const [r, w] = sys.pipe();
-      fs.closeSync(r);
+      rawfs.closeSync(r);
       const writer = poller().createWriteStream(w);
       const closed = new Promise((resolve) => writer.once('close', resolve));
       const failed = once(writer, 'error');
@@ -313,12 +314,12 @@ export function streams(target: Target): void {
           s.destroy();
         }
       });
-      fs.writeSync(w, 'first');
+      rawfs.writeSync(w, 'first');
       await once(s, 'close');
       expect(p.size).toBe(0);
       expect(isOpen(r)).toBe(false);
       try {
-        fs.writeSync(w, 'more');
+        rawfs.writeSync(w, 'more');
       } catch {
         // EPIPE: the read end is gone
       }
@@ -366,7 +367,7 @@ export function streams(target: Target): void {
       open.push(w);
       const s = poller().createReadStream(r);
       const got = new Promise<Buffer>((resolve) => s.once('data', resolve));
-      fs.writeSync(w, 'eight by');
+      rawfs.writeSync(w, 'eight by');
       const chunk = await got;
       expect(chunk.toString()).toBe('eight by');
       expect(chunk.buffer.byteLength).toBeLessThan(64 * 1024);
@@ -418,7 +419,7 @@ export function streams(target: Target): void {
       const input = track(reader.createReadStream(a));
       const output = track(writerPoller.createWriteStream(a));
       const ended = collect(input);
-      fs.writeSync(b, 'ping');
+      rawfs.writeSync(b, 'ping');
       closeAll(b); // the peer goes: the read side ends
       expect((await ended).toString()).toBe('ping');
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -432,8 +433,8 @@ export function streams(target: Target): void {
       const [r, w] = sys.pipe();
       const s = poller().createReadStream(r, { recordSize: 4 });
       s.resume();
-      fs.writeSync(w, 'seven b');
-      fs.closeSync(w);
+      rawfs.writeSync(w, 'seven b');
+      rawfs.closeSync(w);
       const [err] = await once(s, 'error');
       expect(err).toMatchObject({ code: 'ERR_POLL_PARTIAL_RECORD' });
     });

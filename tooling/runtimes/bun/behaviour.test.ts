@@ -1,4 +1,4 @@
-// The behaviour suite, unchanged, on Bun (run by run-bun.mjs: vitest itself under `bun --bun`):
+// The behaviour suite, unchanged, on Bun (run by run-on.mjs: vitest itself under `bun --bun`):
 // @poll/poller picks the epoll backend, whose addon picks the Node-API loop there.
 import { behaviourSuite, targetFor } from '@poll/behaviour';
 import { expect, it } from 'vitest';

@@ -112,6 +112,14 @@ class BatchSink {
   // filter on its own).
   void Merge(size_t index, int32_t mask) { data_[index * kSlot + 2] |= mask; }
 
+  // Whether batches reach JS inside a call the runtime makes (a threadsafe function's) rather
+  // than from a libuv callback. There the runtime already runs the call in a callback scope
+  // (microtasks and process.nextTick run when it returns) and treats an exception left pending
+  // as uncaught, so the batch is a plain napi_call_function: on Deno, napi_make_callback inside
+  // such a call runs the nextTick queue itself and aborts the process ("Cannot create a handle
+  // without a HandleScope") when a tick throws, which is how core raises a callback's error.
+  void DeliverInCall(bool on) { in_call_delivery_ = on; }
+
   // On the loop thread: one JS call for `count` events. The dispatcher in core catches the
   // user's exceptions; anything else that escapes is reported like any uncaught exception,
   // unless the environment can no longer run JavaScript (a terminating worker), where there is
@@ -132,7 +140,8 @@ class BatchSink {
     POLL_PROBE(env_, "deliver");
     napi_value result;
     in_call_ = true;
-    napi_status status = napi_make_callback(env_, context_, resource, callback, 1, argv, &result);
+    napi_status status = in_call_delivery_ ? napi_call_function(env_, resource, callback, 1, argv, &result)
+                                           : napi_make_callback(env_, context_, resource, callback, 1, argv, &result);
     in_call_ = false;
     if (destroy_after_call_) {
       // close() ran inside the callback: async_hooks sees 'after' before 'destroy'.
@@ -140,14 +149,20 @@ class BatchSink {
       napi_async_destroy(env_, context_);
       context_ = nullptr;
     }
-    if (status != napi_ok) {
+    if (status != napi_ok && !in_call_delivery_) {  // in a call, left pending for the runtime
       napi_value error;
       if (napi_get_and_clear_last_exception(env_, &error) == napi_ok && CanRunJs(env_)) napi_fatal_exception(env_, error);
     }
   }
 
-  void Reset() {
-    if (context_ != nullptr && in_call_) {
+  // `teardown`: the environment is going away and takes its references and async contexts
+  // with it; nothing is asked of it (Deno aborts the process, "Cannot create a handle without a
+  // HandleScope", when a cleanup hook deletes a reference as it exits on an uncaught exception).
+  void Reset(bool teardown = false) {
+    if (teardown) {
+      context_ = nullptr;
+      destroy_after_call_ = false;
+    } else if (context_ != nullptr && in_call_) {
       destroy_after_call_ = true;
     } else if (context_ != nullptr) {
       napi_async_destroy(env_, context_);
@@ -157,7 +172,7 @@ class BatchSink {
     capacity_ = 0;
     pinned_ = false;
     for (napi_ref* ref : {&callback_, &array_, &resource_}) {
-      if (*ref != nullptr) napi_delete_reference(env_, *ref);
+      if (*ref != nullptr && !teardown) napi_delete_reference(env_, *ref);
       *ref = nullptr;
     }
   }
@@ -179,6 +194,7 @@ class BatchSink {
   napi_async_context context_ = nullptr;
   bool in_call_ = false;
   bool destroy_after_call_ = false;
+  bool in_call_delivery_ = false;
 };
 
 }  // namespace pollglue

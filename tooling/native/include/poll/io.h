@@ -94,6 +94,21 @@ inline napi_value IoSetNonblock(napi_env env, napi_callback_info info) {
   return Number(env, (flags & O_NONBLOCK) ? 1 : 0);
 }
 
+// (fd): close(2), 0 or -errno, for runtimes whose node:fs cannot close a descriptor it did not
+// open itself (Deno). Not retried on EINTR: on Linux the descriptor is gone even then.
+inline napi_value IoClose(napi_env env, napi_callback_info info) {
+  POLL_PROBE(env, "io.close");
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    ThrowType(env, "poll: expected (fd)");
+    return nullptr;
+  }
+  return Number(env, close(fd) < 0 ? -errno : 0);
+}
+
 // strerror() for the errno a read or write returned, for the PollError's message.
 inline napi_value IoStrerror(napi_env env, napi_callback_info info) {
   POLL_PROBE(env, "io.strerror");
@@ -113,7 +128,7 @@ inline Napi::Object IoObject(Napi::Env env) {
   const struct {
     const char* name;
     napi_callback fn;
-  } functions[] = {{"read", IoRead}, {"write", IoWrite}, {"setNonblock", IoSetNonblock}, {"strerror", IoStrerror}};
+  } functions[] = {{"read", IoRead}, {"write", IoWrite}, {"setNonblock", IoSetNonblock}, {"close", IoClose}, {"strerror", IoStrerror}};
   for (const auto& f : functions) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn) == napi_ok) io.Set(f.name, Napi::Value(env, fn));

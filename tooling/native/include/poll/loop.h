@@ -6,6 +6,9 @@
 // A Loop<Owner> provides (checked at compile time by IsLoop below):
 //   static constexpr const char* kName;       // as exported to JS: "uv", "thread", "napi"
 //   static constexpr bool kNeedsLibuv;        // only where runtime.h finds libuv (Node)
+//   static constexpr bool kDeliversInCall;    // batches reach JS inside a call the runtime
+//                                             // makes (a threadsafe function's), not from a
+//                                             // libuv callback (see BatchSink::DeliverInCall)
 //   static constexpr bool kAsyncTeardown;     // teardown ends later (a libuv handle closing):
 //                                             // the owner registers an async cleanup hook and
 //                                             // Stop() releases it when done; else a plain one
@@ -44,7 +47,7 @@ constexpr bool IsLoop() {
          std::is_same_v<decltype(&L::Unref), void (L::*)()> &&
          std::is_same_v<decltype(&L::Stop), void (L::*)(napi_async_cleanup_hook_handle)> &&
          std::is_same_v<decltype(L::kName), const char* const> && std::is_same_v<decltype(L::kAsyncTeardown), const bool> &&
-         std::is_same_v<decltype(L::kNeedsLibuv), const bool>;
+         std::is_same_v<decltype(L::kNeedsLibuv), const bool> && std::is_same_v<decltype(L::kDeliversInCall), const bool>;
 }
 
 // At most this many batches per wakeup before yielding to the loop, so a flood of ready
@@ -113,6 +116,7 @@ class UvPollLoop {
  public:
   static constexpr const char* kName = "uv";
   static constexpr bool kNeedsLibuv = true;
+  static constexpr bool kDeliversInCall = false;
   static constexpr bool kAsyncTeardown = true;
 
   int Start(napi_env env, Owner* owner) {

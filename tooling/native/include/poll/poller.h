@@ -124,6 +124,7 @@ class PollerWrap {
 
   bool Open(napi_value buffer, napi_value callback) {
     if (!sink_.Init(env_, buffer, callback)) return false;
+    sink_.DeliverInCall(Loop<Self>::kDeliversInCall);
     const char* failed = nullptr;
     int fd = Kernel::Create(&failed);
     if (fd < 0) {
@@ -278,7 +279,7 @@ class PollerWrap {
     loop_.Stop(handle);  // first: nothing may wait on the descriptor once it is closed
     kernel_->Close();
     kernel_.reset();
-    sink_.Reset();
+    sink_.Reset(teardown);
   }
 
   static void OnTeardown(void* self) {

@@ -8,7 +8,8 @@
 // without libuv (Bun, Deno), where a threadsafe function is the only way back to the JS thread.
 //
 // A Transport provides:
-//   static constexpr const char* kName; static constexpr bool kNeedsLibuv, kAsyncTeardown;
+//   static constexpr const char* kName; static constexpr bool kNeedsLibuv, kAsyncTeardown,
+//   kDeliversInCall;
 //   static constexpr int kRounds;      // batches per wake-up (DrainWakeup's `rounds`)
 //   static constexpr bool kYieldBySend; // a repeat is sent on to the loop's next turn (true) or
 //                                       // hands the kernel back to the waiter (false)
@@ -35,6 +36,7 @@ class WaiterLoop {
  public:
   static constexpr const char* kName = Transport::kName;
   static constexpr bool kNeedsLibuv = Transport::kNeedsLibuv;
+  static constexpr bool kDeliversInCall = Transport::kDeliversInCall;
   static constexpr bool kAsyncTeardown = Transport::kAsyncTeardown;
 
   WaiterLoop() {
@@ -175,6 +177,7 @@ class UvAsyncTransport {
  public:
   static constexpr const char* kName = "thread";
   static constexpr bool kNeedsLibuv = true;
+  static constexpr bool kDeliversInCall = false;
   static constexpr bool kAsyncTeardown = true;
   static constexpr int kRounds = kRoundsPerWakeup;
   static constexpr bool kYieldBySend = true;  // an async handle sent from its own callback runs
@@ -230,6 +233,7 @@ class TsfnTransport {
  public:
   static constexpr const char* kName = "napi";
   static constexpr bool kNeedsLibuv = false;
+  static constexpr bool kDeliversInCall = true;
   static constexpr bool kAsyncTeardown = false;
   static constexpr int kRounds = 1;
   static constexpr bool kYieldBySend = false;

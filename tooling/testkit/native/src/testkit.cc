@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <termios.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #ifdef __linux__
@@ -106,6 +108,44 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
 }
 
 // One byte of TCP urgent data: the receiver sees EPOLLPRI / EVFILT_EXCEPT NOTE_OOB.
+// tcpPair() -> [accepted, connected]: a TCP connection over loopback, both ends non-blocking
+// and close-on-exec, made with the system calls (not every runtime's net sockets expose their
+// descriptor).
+Napi::Value TcpPair(const Napi::CallbackInfo& info) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  if (listener < 0) return Fail(info.Env(), "socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int fds[2] = {-1, -1};
+  int client = -1;
+  if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || listen(listener, 1) < 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    int err = errno;
+    close(listener);
+    errno = err;
+    return Fail(info.Env(), "listen");
+  }
+  client = socket(AF_INET, SOCK_STREAM, 0);
+  if (client < 0 || connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+      (fds[0] = accept(listener, nullptr, nullptr)) < 0) {
+    int err = errno;
+    if (client >= 0) close(client);
+    close(listener);
+    errno = err;
+    return Fail(info.Env(), "connect");
+  }
+  close(listener);
+  fds[1] = client;
+  // Test-only descriptors in a test process: fcntl will do (macOS has no accept4/SOCK_CLOEXEC).
+  for (int fd : fds) {
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  return Pair(info.Env(), fds);
+}
+
 Napi::Value SendOob(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   char byte = '!';
@@ -134,7 +174,9 @@ Napi::Value ReadByte(const Napi::CallbackInfo& info) {
 Napi::Value ExecProbe(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   int out[2];
-  if (pipe2(out, O_CLOEXEC) < 0) return Fail(info.Env(), "pipe2");
+  if (pipe(out) < 0) return Fail(info.Env(), "pipe");
+  fcntl(out[0], F_SETFD, FD_CLOEXEC);  // test-only; macOS has no pipe2
+  fcntl(out[1], F_SETFD, FD_CLOEXEC);
   pid_t pid = fork();
   if (pid < 0) {
     close(out[0]);
@@ -168,6 +210,36 @@ Napi::Value ExecProbe(const Napi::CallbackInfo& info) {
     return Fail(info.Env(), "execProbe");
   }
   return Napi::String::New(info.Env(), text);
+}
+
+// rawWrite(fd, bytes) / rawRead(fd, bytes, offset, length) / rawClose(fd): the system calls
+// themselves, bytes (or 0) or -errno. Deno's node:fs refuses descriptors it did not open
+// itself ("Bad file descriptor"), so tests that must run there write, read and close with these.
+Napi::Value RawWrite(const Napi::CallbackInfo& info) {
+  Napi::TypedArray bytes = info[1].As<Napi::TypedArray>();
+  const char* data = static_cast<const char*>(bytes.ArrayBuffer().Data()) + bytes.ByteOffset();
+  ssize_t n;
+  do {
+    n = write(info[0].As<Napi::Number>().Int32Value(), data, bytes.ByteLength());
+  } while (n < 0 && errno == EINTR);
+  return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+}
+
+Napi::Value RawRead(const Napi::CallbackInfo& info) {
+  Napi::TypedArray bytes = info[1].As<Napi::TypedArray>();
+  size_t offset = info[2].As<Napi::Number>().Uint32Value();
+  size_t length = info[3].As<Napi::Number>().Uint32Value();
+  if (offset + length > bytes.ByteLength()) return Napi::Number::New(info.Env(), -EINVAL);
+  char* data = static_cast<char*>(bytes.ArrayBuffer().Data()) + bytes.ByteOffset() + offset;
+  ssize_t n;
+  do {
+    n = read(info[0].As<Napi::Number>().Int32Value(), data, length);
+  } while (n < 0 && errno == EINTR);
+  return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+}
+
+Napi::Value RawClose(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), close(info[0].As<Napi::Number>().Int32Value()) < 0 ? -errno : 0);
 }
 
 // A second descriptor for the same open file, close-on-exec.
@@ -336,9 +408,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair));
   exports.Set("sendOob", Napi::Function::New(env, SendOob));
+  exports.Set("tcpPair", Napi::Function::New(env, TcpPair));
   exports.Set("fdFlags", Napi::Function::New(env, FdFlags));
   exports.Set("dup", Napi::Function::New(env, Dup));
   exports.Set("execProbe", Napi::Function::New(env, ExecProbe));
+  exports.Set("rawWrite", Napi::Function::New(env, RawWrite));
+  exports.Set("rawRead", Napi::Function::New(env, RawRead));
+  exports.Set("rawClose", Napi::Function::New(env, RawClose));
   exports.Set("writeByte", Napi::Function::New(env, WriteByte));
   exports.Set("readByte", Napi::Function::New(env, ReadByte));
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
