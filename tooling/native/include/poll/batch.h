@@ -115,9 +115,7 @@ class BatchSink {
   // Whether batches reach JS inside a call the runtime makes (a threadsafe function's) rather
   // than from a libuv callback. There the runtime already runs the call in a callback scope
   // (microtasks and process.nextTick run when it returns) and treats an exception left pending
-  // as uncaught, so the batch is a plain napi_call_function: on Deno, napi_make_callback inside
-  // such a call runs the nextTick queue itself and aborts the process ("Cannot create a handle
-  // without a HandleScope") when a tick throws, which is how core raises a callback's error.
+  // as uncaught, so the batch is a plain napi_call_function.
   void DeliverInCall(bool on) { in_call_delivery_ = on; }
 
   // On the loop thread: one JS call for `count` events. The dispatcher in core catches the
