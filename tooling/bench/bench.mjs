@@ -16,9 +16,27 @@ const quick = process.argv.includes('--quick');
 const REPS = quick ? 1 : 5;
 const BUDGET_MS = quick ? 40 : 1000;
 const IDLE = quick ? 1000 : 10000;
-const IMPLS = ['poll', 'thread', 'dropin', 'epoll', 'net', 'fs', 'c', 'cnest'];
+const IMPLS = ['poll', 'thread', 'napi', 'dropin', 'epoll', 'net', 'fs', 'c', 'cnest', 'bun-poll', 'bun-net', 'deno-poll', 'deno-net'];
 const SCENARIOS = ['pingpong', 'chain', 'idle', 'fanin', 'churn', 'memory', 'latency', 'stream'];
-const LABEL = { poll: 'poll', thread: 'poll, waiter thread', dropin: '@poll/epoll (drop-in)', epoll: 'epoll package 4.0.2', net: 'net.Socket', fs: 'fs.createReadStream', c: 'raw C (epoll_wait)', cnest: 'raw C, set nested' };
+const LABEL = {
+  poll: 'poll',
+  thread: 'poll, waiter thread',
+  napi: 'poll, Node-API loop',
+  dropin: '@poll/epoll (drop-in)',
+  epoll: 'epoll package 4.0.2',
+  net: 'net.Socket',
+  fs: 'fs.createReadStream',
+  c: 'raw C (epoll_wait)',
+  cnest: 'raw C, set nested',
+  'bun-poll': 'Bun: poll',
+  'bun-net': 'Bun: net.Socket',
+  'deno-poll': 'Deno: poll',
+  'deno-net': 'Deno: net.Socket',
+};
+// Bun and Deno (tooling/runtimes, from the npm registry) run the same scenario program.
+const { bun, deno } = await import('@poll/runtimes');
+const RUNTIME = { bun: bun && [bun], deno: deno && [deno, 'run', '-A'] };
+const OTHER_RUNTIME_SCENARIOS = ['pingpong', 'fanin', 'idle', 'latency'];
 
 if (process.platform !== 'linux') {
   console.log('bench: the comparison (epoll package, raw epoll) runs on Linux only');
@@ -33,6 +51,9 @@ const STREAMS = ['poll', 'thread', 'net', 'fs'];
 const NESTED = ['pingpong', 'chain', 'idle', 'fanin'];
 
 function measure(impl, scenario) {
+  const [runtime, runtimeImpl] = impl.includes('-') ? impl.split('-') : ['node', impl];
+  if (runtime !== 'node' && !OTHER_RUNTIME_SCENARIOS.includes(scenario)) return { skipped: 'measured on Node only' };
+  if (runtime !== 'node' && !RUNTIME[runtime]) throw new Error(`${runtime} is not installed (tooling/runtimes' optional dependency)`);
   if (impl === 'cnest' && !NESTED.includes(scenario)) return { skipped: 'the nesting matters only where events are waited for' };
   if (scenario === 'stream' && !STREAMS.includes(impl)) return { skipped: 'no stream of its own' };
   if (impl === 'fs' && scenario !== 'stream') return { skipped: 'streams only' };
@@ -42,11 +63,12 @@ function measure(impl, scenario) {
     impl === 'c' || impl === 'cnest'
       ? [path.join(here, 'native', 'build', 'raw-epoll'), [scenario, String(BUDGET_MS), String(IDLE), quick ? 'quick' : 'full']]
       : [
-          process.execPath,
+          runtime === 'node' ? process.execPath : RUNTIME[runtime][0],
           [
+            ...(runtime === 'node' ? [] : RUNTIME[runtime].slice(1)),
             ...(scenario === 'memory' ? ['--expose-gc'] : []),
             path.join(here, 'src', 'run-js.mjs'),
-            impl,
+            runtimeImpl,
             scenario,
             String(BUDGET_MS),
             String(IDLE),
@@ -123,6 +145,15 @@ for (const scenario of NESTED) nestRatio[scenario] = series((rep) => get(rep, sc
 const dropinRatio = {};
 for (const scenario of ['pingpong', 'chain', 'fanin', 'idle', 'churn', 'memory']) dropinRatio[scenario] = series((rep) => get(rep, scenario, 'dropin') / get(rep, scenario, 'epoll'));
 // Streams: poll's against Node's own on the same pipe.
+// The Node-API loop (Bun, Deno) against the uv_poll loop, on Node.
+const napiRatio = {};
+for (const scenario of ['pingpong', 'chain', 'fanin', 'idle']) napiRatio[scenario] = series((rep) => get(rep, scenario, 'napi') / get(rep, scenario, 'poll'));
+// On Bun and on Deno: poll against the runtime's own net.Socket on the same pipes.
+const runtimeRatio = {};
+for (const runtime of ['bun', 'deno']) {
+  runtimeRatio[runtime] = {};
+  for (const scenario of ['pingpong', 'fanin', 'idle']) runtimeRatio[runtime][scenario] = series((rep) => get(rep, scenario, `${runtime}-poll`) / get(rep, scenario, `${runtime}-net`));
+}
 const streamRatio = {
   vsNet: series((rep) => get(rep, 'stream', 'poll') / get(rep, 'stream', 'net')),
   vsFs: series((rep) => get(rep, 'stream', 'poll') / get(rep, 'stream', 'fs')),
@@ -146,6 +177,12 @@ const targets = [
   ['stream MB/s ≥ net.Socket', streamRatio.vsNet, 1],
   ['waiter-thread loop pingpong ≥ 0.8× the uv_poll loop', threadRatio.pingpong, 0.8],
   ['waiter-thread loop fanin ≥ 0.8× the uv_poll loop', threadRatio.fanin, 0.8],
+  ['Node-API loop pingpong ≥ 0.8× the uv_poll loop (on Node)', napiRatio.pingpong, 0.8],
+  ['Node-API loop fanin ≥ 0.8× the uv_poll loop (on Node)', napiRatio.fanin, 0.8],
+  ['Bun: poll pingpong ≥ its net.Socket', runtimeRatio.bun.pingpong, 1],
+  ['Bun: poll fanin > its net.Socket', runtimeRatio.bun.fanin, 1],
+  ['Deno: poll pingpong ≥ its net.Socket', runtimeRatio.deno.pingpong, 1],
+  ['Deno: poll fanin > its net.Socket', runtimeRatio.deno.fanin, 1],
 ].map(([name, s, goal]) => ({ name, median: s?.median ?? null, goal, met: s !== null && s.median >= goal }));
 
 const fmt = (x, scenario) =>
@@ -192,6 +229,18 @@ console.log(
     .join('; ')}`,
 );
 console.log(
+  `Node-API loop ÷ uv_poll loop (on Node): ${Object.entries(napiRatio)
+    .map(([sc, r]) => `${sc} ${r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '–'}`)
+    .join('; ')}`,
+);
+for (const runtime of ['bun', 'deno']) {
+  console.log(
+    `${runtime === 'bun' ? 'Bun' : 'Deno'}: poll ÷ its net.Socket: ${Object.entries(runtimeRatio[runtime])
+      .map(([sc, r]) => `${sc} ${r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '–'}`)
+      .join('; ')}`,
+  );
+}
+console.log(
   `uv_poll loop ÷ raw C nested the same way (the design's floor): ${Object.entries(nestRatio)
     .map(([sc, r]) => `${sc} ${r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '–'}`)
     .join('; ')}`,
@@ -215,6 +264,8 @@ const report = {
   summary,
   ratios,
   threadRatio,
+  napiRatio,
+  runtimeRatio,
   dropinRatio,
   nestRatio,
   streamRatio,

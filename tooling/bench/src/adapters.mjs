@@ -51,6 +51,12 @@ export async function adapter(name) {
       // poll's waiter-thread loop (what @poll/bsd runs on macOS and the BSDs), here with epoll
       // behind it, so it can be measured side by side with the uv_poll loop.
       return pollAdapter((await import('@poll/testkit/threaded')).Poller);
+    case 'napi': {
+      // poll's loop for runtimes without libuv (a waiter thread handing batches over through a
+      // Node-API threadsafe function), here on Node beside the uv_poll loop.
+      const { pollerClass } = await import('@poll/core');
+      return pollAdapter(pollerClass(require('@poll/linux/backend').loops.napi));
+    }
     case 'epoll':
       return epollAdapter(require('epoll').Epoll);
     case 'dropin':
