@@ -171,11 +171,10 @@ inline const char* ErrnoName(int err) {
 
 }  // namespace pollglue
 
-// Test builds (the testkit's probed addon) stop at named entry points until a worker's
-// terminate() has reached them (tooling/testkit/native/src/teardown-probe.h); shipped builds
+// Test builds (the testkit's probed addon, whose source includes its teardown-probe.h first)
+// stop at named entry points until a worker's terminate() has reached them; shipped builds
 // compile the probe away.
 #ifdef POLL_TEARDOWN_PROBE
-#include "teardown-probe.h"
 #define POLL_PROBE(env, where) ::pollprobe::At((env), (where))
 #else
 #define POLL_PROBE(env, where) ((void)(env))

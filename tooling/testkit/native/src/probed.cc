@@ -3,6 +3,8 @@
 // Plus control(): the way an entry point read its argument before the native side moved to
 // Node-API's C functions (node-addon-api's coercion), to show that the probe's state is one
 // where that aborts the process.
+#include "teardown-probe.h"  // first: poll's headers call into it
+
 #include "epoll.h"
 #include "poll/poller.h"
 

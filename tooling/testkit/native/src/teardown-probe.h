@@ -1,4 +1,4 @@
-// Test builds only (POLL_TEARDOWN_PROBE): makes a worker's terminate() land exactly inside a
+// Test builds only (POLL_TEARDOWN_PROBE; included before poll's headers, which call At()): makes a worker's terminate() land exactly inside a
 // chosen native entry point. Armed with a name and a descriptor, the entry point of that name
 // writes one byte to the descriptor (the test's cue to call worker.terminate()), then waits
 // until the environment can no longer run JavaScript, and carries on as it would when
@@ -8,9 +8,14 @@
 #include <node_api.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <string>
+
+namespace pollglue {
+inline bool CanRunJs(napi_env env);  // poll/addon.h
+}
 
 namespace pollprobe {
 
