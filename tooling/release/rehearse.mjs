@@ -15,8 +15,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PUBLISHED, binDir, freshProject, here, root, run } from './lib.mjs';
+import { PUBLISHED, binDir, freshProject, here, noCompilerEnv, root, run } from './lib.mjs';
 import { smoke } from './test-packed.mjs';
+import * as runtimes from '@poll/runtimes';
 
 const changeset = path.join(root, 'node_modules', '.bin', 'changeset');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'poll-rehearse-'));
@@ -99,6 +100,44 @@ try {
     run(manager, manager === 'npm' ? ['install', '--no-audit', '--no-fund', alias] : ['add', alias], { cwd: project, env, quiet: true });
     const dropIn = smoke(project, runtime, { script: 'smoke-epoll.cjs' }).out;
     step(`${manager}: ${alias}; the epoll package's API passed:\n${dropIn.trimEnd().replace(/^/gm, '    ')}`);
+    fs.rmSync(project, { recursive: true, force: true });
+  }
+  // Bun's and Deno's users, with the commands they type, from the same registry; then the same
+  // smoke program, run by that runtime (its Node-API loop).
+  for (const [name, binary] of [['bun', runtimes.bun], ['deno', runtimes.deno]]) {
+    if (!binary) {
+      step(`${name}: not installed here (tooling/runtimes has its linux-x64 build); not rehearsed`);
+      continue;
+    }
+    const project = freshProject(`rehearse-${name}`);
+    // Both read the registry from NPM_CONFIG_REGISTRY; Bun also reads the project's .npmrc.
+    fs.writeFileSync(path.join(project, '.npmrc'), `registry=${registry}\n`);
+    const userEnv = { ...env, NPM_CONFIG_REGISTRY: registry, DENO_DIR: path.join(work, 'cache', 'deno'), BUN_INSTALL_CACHE_DIR: path.join(work, 'cache', 'bun') };
+    if (name === 'bun') {
+      run(binary, ['add', '@poll/poller'], { cwd: project, env: userEnv, quiet: true });
+    } else {
+      // A package.json project, as `deno install` takes it (`deno add npm:@poll/poller` writes
+      // the same entry into deno.json).
+      const manifest = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8'));
+      manifest.dependencies = { '@poll/poller': second['@poll/poller'] };
+      fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+      // Deno 2.9 installs nothing published in the last 24 hours unless told otherwise
+      // (https://docs.deno.com/go/minimum-dependency-age); this registry's versions are minutes old.
+      run(binary, ['install', '--minimum-dependency-age=0'], { cwd: project, env: userEnv, quiet: true });
+    }
+    const out = run(binary, [...(name === 'deno' ? ['run', '-A'] : []), 'smoke.mjs', `--expect-binary=@poll/linux`], {
+      cwd: project,
+      env: { ...userEnv, PATH: noCompilerEnv(binary).PATH }, // no compiler: the prebuilt binary must do
+      quiet: true,
+    });
+    if (/@poll\/bsd/.test(out)) throw new Error(`${name} loaded @poll/bsd on Linux:\n${out}`);
+    // Nothing of @poll/bsd installed either, in Bun's flat layout or Deno's node_modules/.deno.
+    const installedDirs = [
+      ...fs.readdirSync(path.join(project, 'node_modules', '@poll')).map((n) => `@poll/${n}`),
+      ...(fs.existsSync(path.join(project, 'node_modules', '.deno')) ? fs.readdirSync(path.join(project, 'node_modules', '.deno')) : []),
+    ];
+    if (installedDirs.some((d) => /@poll[/+]bsd/.test(d))) throw new Error(`${name} installed @poll/bsd on Linux: ${installedDirs.join(' ')}`);
+    step(`${name}: installed @poll/poller ${second['@poll/poller']}; the smoke program passed on ${name}:\n${out.trimEnd().replace(/^/gm, '    ')}`);
     fs.rmSync(project, { recursive: true, force: true });
   }
 } catch (err) {

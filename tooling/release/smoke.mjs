@@ -84,10 +84,21 @@ function childFds(stdio) {
   });
 }
 
+/** The .node files this process has loaded: Node's report lists them; Bun's report does not, so
+ * on Linux /proc/self/maps answers too. */
+function loadedAddons() {
+  const reported = process.report?.getReport?.().sharedObjects ?? [];
+  let mapped = [];
+  try {
+    mapped = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').map((line) => line.split(/\s+/).slice(5).join(' '));
+  } catch {}
+  return [...new Set([...reported, ...mapped].filter((file) => file.endsWith('.node')))];
+}
+
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poll-smoke-'));
   try {
-    const loaded = process.report.getReport().sharedObjects.filter((file) => file.endsWith('.node'));
+    const loaded = loadedAddons();
     const expected = arg('expect-binary');
     if (expected && !loaded.some((file) => file.includes(expected))) {
       throw new Error(`smoke: expected a binary matching ${expected}, loaded ${loaded.join(', ') || 'none'}`);
@@ -137,7 +148,8 @@ async function main() {
     );
     await worker.terminate();
     console.log(`ok - a worker thread's own poller delivered events (${fromWorker.backend})`);
-    console.log(`ok - ${process.platform}-${process.arch} node ${process.version}: loaded ${loaded.join(', ')}`);
+    const runtime = process.versions.bun ? `bun ${process.versions.bun}` : process.versions.deno ? `deno ${process.versions.deno}` : `node ${process.version}`;
+    console.log(`ok - ${process.platform}-${process.arch} ${runtime}: loaded ${loaded.join(', ')}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
