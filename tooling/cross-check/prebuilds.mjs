@@ -7,12 +7,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { syncGlue } from '@poll/build-native/lib';
-import { fileURLToPath } from 'node:url';
 import { describeBinary } from './inspect.mjs';
 import { TARGETS, prebuildPath } from './targets.mjs';
-import { addonFlags, root, runZigAsync, zigPath } from './zig.mjs';
+import { prebuildArgs, root, runZigAsync, zigPath } from './zig.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wanted = TARGETS.filter((t) => t.zig && (!only || only.includes(t.tuple)));
 if (only) {
@@ -39,21 +37,7 @@ async function build(t) {
   const out = path.join(root, prebuildPath(t));
   rmSync(path.dirname(out), { recursive: true, force: true });
   mkdirSync(path.dirname(out), { recursive: true });
-  const macos = t.tuple.startsWith('darwin-');
-  const args = [
-    'c++',
-    ...t.zig,
-    ...addonFlags([path.join(nativeDir, 'include')]),
-    '-O2',
-    '-fvisibility=hidden',
-    '-shared',
-    ...(macos ? ['-undefined', 'dynamic_lookup'] : ['-s', `-Wl,--version-script=${path.join(here, 'exports.map')}`]),
-    '-o',
-    out,
-    path.join(nativeDir, 'src', 'addon.cc'),
-    // dlsym (libuv is looked up at run time, poll/libuv.h) is in libdl before glibc 2.34.
-    ...(macos ? [] : ['-ldl']),
-  ];
+  const args = prebuildArgs(t, nativeDir, out);
   const result = await runZigAsync(zig, args);
   if (result.status !== 0) {
     failed++;

