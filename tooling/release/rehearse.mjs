@@ -103,8 +103,17 @@ try {
     fs.rmSync(project, { recursive: true, force: true });
   }
   // Bun's and Deno's users, with the commands they type, from the same registry; then the same
-  // smoke program, run by that runtime (its Node-API loop).
-  for (const [name, binary] of [['bun', runtimes.bun], ['deno', runtimes.deno]]) {
+  // smoke program, run by that runtime (its Node-API loop). Deno's users come two ways: a
+  // package.json project (`deno install`; `deno add npm:@poll/poller` writes the same entry into
+  // deno.json) and a bare script that imports `npm:@poll/poller@<version>`, with no manifest and
+  // no node_modules (the package lives in Deno's global cache, and so does the binary it loads).
+  const users = [
+    { name: 'bun', binary: runtimes.bun, how: 'bun add @poll/poller' },
+    { name: 'deno', binary: runtimes.deno, how: 'deno install (package.json)' },
+    { name: 'deno', binary: runtimes.deno, how: `npm:@poll/poller@${second['@poll/poller']} (no package.json)`, npmSpecifier: true },
+  ];
+  for (const user of users) {
+    const { name, binary } = user;
     if (!binary) {
       step(`${name}: not installed here (tooling/runtimes has its linux-x64 build); not rehearsed`);
       continue;
@@ -112,32 +121,44 @@ try {
     const project = freshProject(`rehearse-${name}`);
     // Both read the registry from NPM_CONFIG_REGISTRY; Bun also reads the project's .npmrc.
     fs.writeFileSync(path.join(project, '.npmrc'), `registry=${registry}\n`);
-    const userEnv = { ...env, NPM_CONFIG_REGISTRY: registry, DENO_DIR: path.join(work, 'cache', 'deno'), BUN_INSTALL_CACHE_DIR: path.join(work, 'cache', 'bun') };
+    const userEnv = { ...env, NPM_CONFIG_REGISTRY: registry, DENO_DIR: path.join(work, 'cache', `deno-${users.indexOf(user)}`), BUN_INSTALL_CACHE_DIR: path.join(work, 'cache', 'bun') };
+    // Deno 2.9 installs nothing published in the last 24 hours unless told otherwise
+    // (https://docs.deno.com/go/minimum-dependency-age); this registry's versions are minutes old.
+    const denoFlags = ['-A', '--minimum-dependency-age=0'];
+    let script = 'smoke.mjs';
     if (name === 'bun') {
       run(binary, ['add', '@poll/poller'], { cwd: project, env: userEnv, quiet: true });
-    } else {
-      // A package.json project, as `deno install` takes it (`deno add npm:@poll/poller` writes
-      // the same entry into deno.json).
+    } else if (!user.npmSpecifier) {
       const manifest = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8'));
       manifest.dependencies = { '@poll/poller': second['@poll/poller'] };
       fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify(manifest, null, 2));
-      // Deno 2.9 installs nothing published in the last 24 hours unless told otherwise
-      // (https://docs.deno.com/go/minimum-dependency-age); this registry's versions are minutes old.
       run(binary, ['install', '--minimum-dependency-age=0'], { cwd: project, env: userEnv, quiet: true });
+    } else {
+      fs.rmSync(path.join(project, 'package.json'));
+      script = 'smoke-npm-specifier.mjs';
+      const source = fs.readFileSync(path.join(project, 'smoke.mjs'), 'utf8');
+      const rewritten = source.replace(/from '@poll\/poller';/, `from 'npm:@poll/poller@${second['@poll/poller']}';`);
+      if (rewritten === source) throw new Error("smoke.mjs no longer imports from '@poll/poller'; the npm: rehearsal cannot rewrite it");
+      fs.writeFileSync(path.join(project, script), rewritten);
     }
-    const out = run(binary, [...(name === 'deno' ? ['run', '-A'] : []), 'smoke.mjs', `--expect-binary=@poll/linux`], {
+    const out = run(binary, [...(name === 'deno' ? ['run', ...denoFlags] : []), script, `--expect-binary=@poll/linux`], {
       cwd: project,
       env: { ...userEnv, PATH: noCompilerEnv(binary).PATH }, // no compiler: the prebuilt binary must do
       quiet: true,
     });
     if (/@poll\/bsd/.test(out)) throw new Error(`${name} loaded @poll/bsd on Linux:\n${out}`);
-    // Nothing of @poll/bsd installed either, in Bun's flat layout or Deno's node_modules/.deno.
+    // Nothing of @poll/bsd installed either: in Bun's flat layout, Deno's node_modules/.deno, or
+    // Deno's global cache (where npm: specifiers install).
+    const listed = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
     const installedDirs = [
-      ...fs.readdirSync(path.join(project, 'node_modules', '@poll')).map((n) => `@poll/${n}`),
-      ...(fs.existsSync(path.join(project, 'node_modules', '.deno')) ? fs.readdirSync(path.join(project, 'node_modules', '.deno')) : []),
+      ...listed(path.join(project, 'node_modules', '@poll')).map((n) => `@poll/${n}`),
+      ...listed(path.join(project, 'node_modules', '.deno')),
+      // (a package's metadata may be cached there too: only an unpacked package counts)
+      ...(user.npmSpecifier ? fs.readdirSync(userEnv.DENO_DIR, { recursive: true }).filter((f) => /@poll\/[^/]+\/[^/]+\/package\.json$/.test(f)) : []),
     ];
-    if (installedDirs.some((d) => /@poll[/+]bsd/.test(d))) throw new Error(`${name} installed @poll/bsd on Linux: ${installedDirs.join(' ')}`);
-    step(`${name}: installed @poll/poller ${second['@poll/poller']}; the smoke program passed on ${name}:\n${out.trimEnd().replace(/^/gm, '    ')}`);
+    if (!installedDirs.some((d) => /@poll[/+]linux/.test(d))) throw new Error(`${user.how}: no @poll/linux found where ${name} installs: ${installedDirs.join(' ')}`);
+    if (installedDirs.some((d) => /@poll[/+]bsd/.test(d))) throw new Error(`${user.how} installed @poll/bsd on Linux: ${installedDirs.join(' ')}`);
+    step(`${name}: ${user.how} got @poll/poller ${second['@poll/poller']}; the smoke program passed on ${name}:\n${out.trimEnd().replace(/^/gm, '    ')}`);
     fs.rmSync(project, { recursive: true, force: true });
   }
 } catch (err) {
