@@ -16,6 +16,8 @@ export declare const sys: {
   dup(fd: number): number;
   /** 1, 0 at EOF, or -errno */
   writeByte(fd: number): number;
+  /** CLOCK_MONOTONIC in nanoseconds: the same clock in every process and runtime. */
+  monotonicNs(): bigint;
   readByte(fd: number): number;
   setCloexec(fd: number, on: boolean): void;
   denySyscalls(rules: DenyRule[]): void;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { adapter } from './adapters.mjs';
-import { sys } from '@poll/testkit';
+import { rawfs, sys } from '@poll/testkit';
 
 const [impl, scenario, budgetArg, idleArg] = process.argv.slice(2);
 const budget = Number(budgetArg) / 1000;
@@ -190,14 +190,15 @@ async function latency() {
   const arrived = [];
   // Let go once every sample is in: the writer's exit is a hangup, not a sample.
   const watch = a.watch(r, () => {
-    const t = process.hrtime.bigint();
+    const t = sys.monotonicNs();
     if (take(r)) arrived.push(t);
     if (arrived.length === samples && a.canChurn) a.unwatch(watch); // a net.Socket just ends
   });
-  const writer = spawn(process.execPath, [new URL('./latency-writer.mjs', import.meta.url).pathname, String(samples)], {
+  // The writer is always Node (the bench's own), so only the reader's runtime differs.
+  const writer = spawn(process.env.POLL_BENCH_NODE ?? process.execPath, [new URL('./latency-writer.mjs', import.meta.url).pathname, String(samples)], {
     stdio: ['ignore', 'pipe', 'inherit', w],
   });
-  fs.closeSync(w);
+  rawfs.closeSync(w); // (Deno's node:fs refuses a descriptor it did not open)
   let out = '';
   writer.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
   await new Promise((resolve, reject) => writer.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}`)))));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <time.h>
 #include <stdlib.h>
 #include <termios.h>
 #include <sys/socket.h>
@@ -165,6 +166,15 @@ Napi::Value ReadByte(const Napi::CallbackInfo& info) {
   char byte;
   ssize_t n = read(info[0].As<Napi::Number>().Int32Value(), &byte, 1);
   return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+}
+
+// monotonicNs() -> CLOCK_MONOTONIC in nanoseconds, as a BigInt: one clock for two processes
+// that may run different runtimes (the latency benchmark's writer and reader), where each
+// runtime's process.hrtime may count from somewhere else.
+Napi::Value MonotonicNs(const Napi::CallbackInfo& info) {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec));
 }
 
 // execProbe(path) -> its standard output: fork and exec `path` directly, as any program that
@@ -416,6 +426,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rawRead", Napi::Function::New(env, RawRead));
   exports.Set("rawClose", Napi::Function::New(env, RawClose));
   exports.Set("writeByte", Napi::Function::New(env, WriteByte));
+  exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));
   exports.Set("readByte", Napi::Function::New(env, ReadByte));
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
   exports.Set("openpty", Napi::Function::New(env, OpenPty));
