@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInSim } from '@poll/gpio-sim';
-import { capture } from './helpers.js';
+import { brokenDropIn, capture } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -97,16 +97,9 @@ describe("the epoll package's examples, unchanged, on @poll/epoll under the name
   }, 60000);
 
   it('catches a button nobody watches (the control: without EPOLLPRI support nothing is printed)', async () => {
-    // The same run against a drop-in that watches for EPOLLIN where EPOLLPRI is asked: sysfs
-    // value files are always readable, so it would print on every turn, not on the edges.
-    const broken = path.join(temp, 'broken-epoll');
-    fs.mkdirSync(broken, { recursive: true });
-    fs.writeFileSync(
-      path.join(broken, 'index.js'),
-      `const { Epoll } = require(${JSON.stringify(ours)});\n` +
-        'class Broken extends Epoll { add(fd, events) { return super.add(fd, events & Epoll.EPOLLPRI ? Epoll.EPOLLIN : events); } }\n' +
-        'module.exports = { Epoll: Broken };\n',
-    );
+    // The same run against a drop-in that watches for EPOLLIN where EPOLLPRI is asked: it would
+    // print on every turn, not on the edges.
+    const broken = brokenDropIn(path.join(temp, 'broken-epoll'), ours);
     const r = await sim(['17:4'], WATCH_BUTTON, project('watch-button-broken', broken));
     expect(r.stdout.trim().split('\n')).not.toEqual(PRESSED_THRICE);
   }, 60000);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInSim } from '@poll/gpio-sim';
-import { capture } from './helpers.js';
+import { brokenDropIn, capture } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -88,16 +88,8 @@ describe('onoff on @poll/epoll, beside onoff on the original epoll package', () 
   });
 
   it('the control: a drop-in that watches EPOLLIN where onoff asks for EPOLLPRI is caught', async () => {
-    // sysfs value files are always readable: such a drop-in calls onoff's handler on every turn.
-    const broken = path.join(temp, 'broken-epoll');
-    fs.mkdirSync(broken, { recursive: true });
-    fs.writeFileSync(
-      path.join(broken, 'index.js'),
-      `const { Epoll } = require(${JSON.stringify(ours)});\n` +
-        'class Broken extends Epoll { add(fd, events) { return super.add(fd, events & Epoll.EPOLLPRI ? Epoll.EPOLLIN : events); } }\n' +
-        'module.exports = { Epoll: Broken };\n',
-    );
-    fs.writeFileSync(path.join(broken, 'package.json'), JSON.stringify({ name: 'epoll', main: 'index.js' }));
+    // Such a drop-in calls onoff's handler on every turn, not on the edges.
+    const broken = brokenDropIn(path.join(temp, 'broken-epoll'), ours);
     const r = await run(project('onoff-broken', broken), 5);
     expect(() => expectWorking(r.parts)).toThrow();
   }, 60000);
