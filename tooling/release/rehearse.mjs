@@ -9,7 +9,9 @@
 //      facade too, pinning the new @poll/linux exactly;
 //   4. fresh projects: `npm install @poll/poller` and `pnpm add @poll/poller` get the Linux
 //      package and not @poll/bsd, and the smoke program passes with no compiler on PATH; then
-//      the epoll package's users' alias (epoll@npm:@poll/epoll@…) and a require('epoll') program.
+//      the epoll package's users' alias (epoll@npm:@poll/epoll@…) and a require('epoll') program;
+//      onoff's users' override (epoll → @poll/epoll) and onoff's README program on gpio-sim;
+//      Bun's and Deno's users.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -18,6 +20,10 @@ import path from 'node:path';
 import { PUBLISHED, binDir, freshProject, here, noCompilerEnv, root, run } from './lib.mjs';
 import { smoke } from './test-packed.mjs';
 import * as runtimes from '@poll/runtimes';
+import { runInSim } from '@poll/gpio-sim';
+
+// The onoff the drop-in is tested with (packages/epoll's dev dependency).
+const ONOFF = JSON.parse(fs.readFileSync(path.join(root, 'packages', 'epoll', 'package.json'), 'utf8')).devDependencies.onoff;
 
 const changeset = path.join(root, 'node_modules', '.bin', 'changeset');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'poll-rehearse-'));
@@ -101,6 +107,7 @@ try {
     const dropIn = smoke(project, runtime, { script: 'smoke-epoll.cjs' }).out;
     step(`${manager}: ${alias}; the epoll package's API passed:\n${dropIn.trimEnd().replace(/^/gm, '    ')}`);
     fs.rmSync(project, { recursive: true, force: true });
+    onoffUser(manager, second['@poll/epoll'], env);
   }
   // Bun's and Deno's users, with the commands they type, from the same registry; then the same
   // smoke program, run by that runtime (its Node-API loop). Deno's users come two ways: a
@@ -169,6 +176,31 @@ try {
   fs.rmSync(work, { recursive: true, force: true });
 }
 process.exit(status);
+
+// onoff's users switch with one override and nothing else: onoff from the registry, its epoll
+// replaced by @poll/epoll (npm's "overrides" in package.json; pnpm's "overrides" in
+// pnpm-workspace.yaml, where pnpm 11 and later read it instead of package.json's "pnpm" field);
+// then a program written
+// against onoff's README runs on simulated GPIOs (packages/epoll/test/onoff.test.ts checks the
+// same program in detail) and must find ours under onoff.
+function onoffUser(manager, version, env) {
+  const project = freshProject(`rehearse-onoff-${manager}`);
+  const manifest = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8'));
+  manifest.type = 'commonjs';
+  manifest.dependencies = { onoff: ONOFF };
+  const override = { epoll: `npm:@poll/epoll@${version}` };
+  if (manager === 'npm') manifest.overrides = override;
+  else fs.writeFileSync(path.join(project, 'pnpm-workspace.yaml'), `overrides:\n  epoll: "${override.epoll}"\n`);
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+  run(manager, manager === 'npm' ? ['install', '--no-audit', '--no-fund'] : ['install'], { cwd: project, env, quiet: true });
+  fs.copyFileSync(path.join(root, 'packages', 'epoll', 'test', 'fixtures', 'onoff-user.cjs'), path.join(project, 'onoff-user.cjs'));
+  const out = run(runInSim, ['--wire', '17:22', '--wire', '27:4', '--', process.execPath, 'onoff-user.cjs', '500'], { cwd: project, env, quiet: true });
+  const parts = Object.fromEntries(out.trim().split('\n').map((l) => JSON.parse(l)).map((p) => [p.part, p]));
+  if (parts.epoll?.name !== '@poll/epoll') throw new Error(`${manager}: onoff's require('epoll') got ${JSON.stringify(parts.epoll)}, not @poll/epoll`);
+  if (parts.edges?.count !== 500 || !parts.edges.inOrder || parts.activeLow?.seen?.[0] !== 1) throw new Error(`${manager}: onoff on @poll/epoll:\n${out}`);
+  step(`${manager}: onoff ${ONOFF} with ${JSON.stringify(override)} as ${manager === 'npm' ? "package.json's overrides" : "pnpm-workspace.yaml's overrides"}; onoff's README program passed on simulated GPIOs (${parts.edges.perSecond} edges/s)`);
+  fs.rmSync(project, { recursive: true, force: true });
+}
 
 function gate(repo, env, { expectFailure = false } = {}) {
   try {
