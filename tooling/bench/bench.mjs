@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { runInSim } from '@poll/gpio-sim';
 import { renderChart } from './src/chart.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -17,7 +19,7 @@ const REPS = quick ? 1 : 5;
 const BUDGET_MS = quick ? 40 : 1000;
 const IDLE = quick ? 1000 : 10000;
 const IMPLS = ['poll', 'thread', 'napi', 'dropin', 'epoll', 'net', 'fs', 'c', 'cnest', 'bun-poll', 'bun-net', 'deno-poll', 'deno-net'];
-const SCENARIOS = ['pingpong', 'chain', 'idle', 'fanin', 'churn', 'memory', 'latency', 'stream'];
+const SCENARIOS = ['pingpong', 'chain', 'idle', 'fanin', 'churn', 'memory', 'latency', 'stream', 'gpio'];
 const LABEL = {
   poll: 'poll',
   thread: 'poll, waiter thread',
@@ -58,7 +60,44 @@ const STREAMS = ['poll', 'thread', 'net', 'fs'];
 // waits, the system calls poll's uv_poll loop makes inside libuv's own epoll: its floor.
 const NESTED = ['pingpong', 'chain', 'idle', 'fanin'];
 
+// gpio: interrupts through onoff on simulated pins (tooling/gpio-sim), the epoll package's
+// biggest user, with our drop-in or the original underneath. Each gets a project holding a copy
+// of onoff, so that its require('epoll') finds the one that project installed.
+const GPIO = ['dropin', 'epoll'];
+const gpioProjects = {};
+function gpioProject(impl) {
+  if (gpioProjects[impl]) return gpioProjects[impl];
+  const require = createRequire(import.meta.url);
+  const onoff = fs.realpathSync(path.dirname(require.resolve('onoff/package.json')));
+  const epoll = fs.realpathSync(path.dirname(require.resolve(impl === 'dropin' ? '@poll/epoll/package.json' : 'epoll/package.json')));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `poll-bench-onoff-${impl}-`));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.cpSync(onoff, path.join(dir, 'node_modules', 'onoff'), { recursive: true, dereference: true });
+  fs.symlinkSync(path.join(path.dirname(onoff), 'lodash.debounce'), path.join(dir, 'node_modules', 'lodash.debounce'));
+  fs.symlinkSync(epoll, path.join(dir, 'node_modules', 'epoll'));
+  fs.copyFileSync(path.join(here, 'src', 'onoff-edges.cjs'), path.join(dir, 'onoff-edges.cjs'));
+  return (gpioProjects[impl] = dir);
+}
+
+function measureGpio(impl) {
+  if (!GPIO.includes(impl)) return { skipped: "GPIO edges through onoff: the epoll package and its drop-in only" };
+  const run = spawnSync(runInSim, ['--wire', '27:4', '--stats', '--', process.execPath, 'onoff-edges.cjs', String(BUDGET_MS)], {
+    cwd: gpioProject(impl),
+    encoding: 'utf8',
+    timeout: quick ? 30_000 : 120_000,
+  });
+  const line = run.stdout.trim().split('\n').pop() ?? '';
+  if (run.status !== 0) throw new Error(`${impl} gpio failed (${run.status ?? run.signal}):\n${run.stderr || line}`);
+  // What the simulator served: a poll() there is a round trip to a FUSE daemon (in sysfs, a few
+  // instructions in the kernel), so polls per edge is what the simulator costs each program.
+  const stats = JSON.parse(/gpio-sim stats: (\{.*\})/.exec(run.stderr)?.[1] ?? '{}');
+  const result = JSON.parse(line);
+  return { ...result, pollsPerEdge: stats.poll / result.ops, readsPerEdge: stats.read / result.ops };
+}
+
 function measure(impl, scenario) {
+  if (scenario === 'gpio') return measureGpio(impl);
   const [runtime, runtimeImpl] = impl.includes('-') ? impl.split('-') : ['node', impl];
   if (runtime !== 'node' && !OTHER_RUNTIME_SCENARIOS.includes(scenario)) return { skipped: 'measured on Node only' };
   const cannot = CANNOT[impl]?.(scenario);
@@ -153,7 +192,7 @@ const nestRatio = {};
 for (const scenario of NESTED) nestRatio[scenario] = series((rep) => get(rep, scenario, 'poll') / get(rep, scenario, 'cnest'));
 // The drop-in against the package it replaces, on the same scenarios.
 const dropinRatio = {};
-for (const scenario of ['pingpong', 'chain', 'fanin', 'idle', 'churn', 'memory']) dropinRatio[scenario] = series((rep) => get(rep, scenario, 'dropin') / get(rep, scenario, 'epoll'));
+for (const scenario of ['pingpong', 'chain', 'fanin', 'idle', 'churn', 'memory', 'gpio']) dropinRatio[scenario] = series((rep) => get(rep, scenario, 'dropin') / get(rep, scenario, 'epoll'));
 // Streams: poll's against Node's own on the same pipe.
 // The Node-API loop (Bun, Deno) against the uv_poll loop, on Node.
 const napiRatio = {};
@@ -206,6 +245,7 @@ const unit = {
   memory: 'JS heap+external bytes per watch',
   latency: 'median µs from another process writing to the callback; lower is better',
   stream: 'MB/s read from a pipe another process fills',
+  gpio: 'GPIO interrupts/s through onoff, simulated pins (gpio-sim, FUSE)',
 };
 
 if (quick) {
@@ -223,6 +263,13 @@ for (const scenario of SCENARIOS) {
     console.log(`  ${LABEL[impl].padEnd(22)} ${s ? `${fmt(s.median, scenario).padStart(8)}  (${fmt(s.min, scenario)}–${fmt(s.max, scenario)})${tail}` : '       –  (cannot run this scenario)'}`);
   }
   if (scenario === 'latency') continue;
+  if (scenario === 'gpio') {
+    const per = (impl, key) => series((rep) => runs.find((x) => x.rep === rep && x.scenario === 'gpio' && x.impl === impl)?.result[key])?.median?.toFixed(1) ?? '–';
+    const r = dropinRatio.gpio;
+    console.log(`  @poll/epoll vs epoll package: ${r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '–'}`);
+    console.log(`  simulator round trips per edge: poll() ${GPIO.map((i) => `${LABEL[i]} ${per(i, 'pollsPerEdge')}`).join(', ')}; read() ${GPIO.map((i) => `${LABEL[i]} ${per(i, 'readsPerEdge')}`).join(', ')}`);
+    continue;
+  }
   if (scenario === 'stream') {
     const show = (x) => (x ? `${x.median.toFixed(2)}× (${x.min.toFixed(2)}–${x.max.toFixed(2)})` : '–');
     console.log(`  poll vs net.Socket: ${show(streamRatio.vsNet)}   vs fs.createReadStream: ${show(streamRatio.vsFs)}   waiter thread vs uv_poll: ${show(streamRatio.thread)}`);

@@ -1,7 +1,7 @@
 // gpio-sim: the Linux sysfs GPIO interface (/sys/class/gpio) as a FUSE file system, for running
 // GPIO programs (the epoll package's examples, onoff) where there are no GPIOs.
 //
-//   gpio-sim <mountpoint> [--chip BASE:NGPIO[:LABEL]]... [--wire OUT:IN]... [--udev-delay MS] [-f]
+//   gpio-sim <mountpoint> [--chip BASE:NGPIO[:LABEL]]... [--wire OUT:IN]... [--udev-delay MS] [--stats] [-f]
 //
 // What it serves, and the kernel code each behaviour follows (drivers/gpio/gpiolib-sysfs.c as of
 // Linux 6.6, the kernel of Raspberry Pi OS Bookworm; fs/kernfs/file.c; lib/kstrtox.c;
@@ -41,6 +41,9 @@
 //   is for a user in group gpio until udev's rule has run chgrp/chmod on the new directory (the
 //   wait onoff does right after export).
 // - A wire joins an output to an input: the output's level drives the input, as a jumper does.
+// - --stats: on unmount, prints to stderr how many of each operation the programs made (a
+//   poll() here is a round trip through FUSE, where sysfs answers in the kernel: the count says
+//   how much of a program's time the simulator itself costs).
 //
 // Simplified: gpioN/ is a directory (sysfs makes a symlink into the device tree), with only the
 // four attributes above; every line can interrupt; no line is ever claimed by a driver.
@@ -107,6 +110,8 @@ static struct open_file opens[MAX_OPEN];
 static int wires[MAX_WIRES][2];
 static int nwires;
 static long udev_delay_ms;
+static int print_stats;
+static unsigned long long n_open, n_read, n_write, n_poll, n_edges;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int chip_of(long n) {
@@ -255,6 +260,7 @@ static int sim_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t 
 static int sim_open(const char *path, struct fuse_file_info *fi) {
   int n = -1;
   pthread_mutex_lock(&lock);
+  n_open++;
   enum kind k = parse(path, &n);
   int err = 0;
   int writing = (fi->flags & O_ACCMODE) != O_RDONLY;
@@ -325,6 +331,7 @@ static int sim_read(const char *path, char *buf, size_t size, off_t off, struct 
   int n = -1;
   char text[96];
   pthread_mutex_lock(&lock);
+  n_read++;
   enum kind k = parse(path, &n);
   if (fi != NULL && fi->fh != UINT64_MAX) {
     struct open_file *o = live(fi);
@@ -381,6 +388,7 @@ static void drive(int n, int level) {
   int rising = (level ^ g->active_low) == 1;
   if (g->edge == EDGE_BOTH || (g->edge == EDGE_RISING && rising) || (g->edge == EDGE_FALLING && !rising)) {
     g->events++;
+    n_edges++;
     for (int i = 0; i < MAX_OPEN; i++) {
       struct open_file *o = &opens[i];
       if (o->used && o->gpio == n && o->gen == g->gen && o->ph != NULL) {
@@ -477,6 +485,7 @@ static int sim_write(const char *path, const char *buf, size_t size, off_t off, 
   int n = -1;
   if (size == 0) return 0;  // sysfs_kf_write: nothing to store
   pthread_mutex_lock(&lock);
+  n_write++;
   enum kind k = parse(path, &n);
   int r;
   if (fi != NULL && fi->fh != UINT64_MAX) {
@@ -500,6 +509,7 @@ static int sim_poll(const char *path, struct fuse_file_info *fi, struct fuse_pol
   (void)path;
   unsigned revents = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;  // kernfs's DEFAULT_POLLMASK
   pthread_mutex_lock(&lock);
+  n_poll++;
   if (fi != NULL && fi->fh != UINT64_MAX) {
     struct open_file *o = &opens[fi->fh];
     if (live(fi) == NULL) {
@@ -543,7 +553,7 @@ static const struct fuse_operations ops = {
 };
 
 static int usage(const char *what) {
-  fprintf(stderr, "gpio-sim: %s\nusage: gpio-sim <mountpoint> [--chip BASE:NGPIO[:LABEL]]... [--wire OUT:IN]... [--udev-delay MS] [-f]\n", what);
+  fprintf(stderr, "gpio-sim: %s\nusage: gpio-sim <mountpoint> [--chip BASE:NGPIO[:LABEL]]... [--wire OUT:IN]... [--udev-delay MS] [--stats] [-f]\n", what);
   return 2;
 }
 
@@ -568,6 +578,8 @@ int main(int argc, char *argv[]) {
         return usage("--chip takes BASE:NGPIO[:LABEL], lines below 2048");
       if (argv[i][len] == ':') snprintf(c.label, sizeof c.label, "%s", argv[i] + len + 1);
       chips[nchips++] = c;
+    } else if (strcmp(argv[i], "--stats") == 0) {
+      print_stats = 1;
     } else if (strcmp(argv[i], "--udev-delay") == 0 && i + 1 < argc) {
       udev_delay_ms = atol(argv[++i]);
     } else {
@@ -575,5 +587,9 @@ int main(int argc, char *argv[]) {
     }
   }
   if (nchips == 0) chips[nchips++] = (struct chip){0, 54, "pinctrl-bcm2835"};
-  return fuse_main(nrest, rest, &ops, NULL);
+  int status = fuse_main(nrest, rest, &ops, NULL);
+  if (print_stats)
+    fprintf(stderr, "gpio-sim stats: {\"edges\": %llu, \"open\": %llu, \"read\": %llu, \"write\": %llu, \"poll\": %llu}\n", n_edges, n_open, n_read,
+            n_write, n_poll);
+  return status;
 }
