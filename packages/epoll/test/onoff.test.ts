@@ -38,10 +38,10 @@ function project(name: string, epollDir: string): string {
 
 type Part = { part: string; [key: string]: unknown };
 /** Runs the program in its own simulator; every part it printed, by name. */
-async function run(dir: string, deadlineSeconds = 30) {
+async function run(dir: string, deadlineSeconds = 30, worker = false) {
   // Pins are exported by onoff itself; udev takes 20 ms to let a new pin be written, as on a Pi
   // (onoff's wait for permission is exercised).
-  const r = await capture(runInSim, ['--wire', '17:22', '--wire', '27:4', '--udev-delay', '20', '--', process.execPath, 'onoff-user.cjs', String(EDGES), String(deadlineSeconds)], { cwd: dir, timeout: 120000 });
+  const r = await capture(runInSim, ['--wire', '17:22', '--wire', '27:4', '--udev-delay', '20', '--', process.execPath, 'onoff-user.cjs', String(EDGES), String(deadlineSeconds), ...(worker ? ['worker'] : [])], { cwd: dir, timeout: 120000 });
   const parts = Object.fromEntries(
     r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Part).map((p) => [p.part, p]),
   );
@@ -63,7 +63,7 @@ describe('onoff on @poll/epoll, beside onoff on the original epoll package', () 
   let mine: Awaited<ReturnType<typeof run>>;
   let theirs: Awaited<ReturnType<typeof run>>;
   beforeAll(async () => {
-    [mine, theirs] = await Promise.all([run(project('onoff-ours', ours)), run(project('onoff-theirs', original))]);
+    [mine, theirs] = await Promise.all([run(project('onoff-ours', ours), 30, true), run(project('onoff-theirs', original))]);
   }, 180000);
 
   it("onoff's require('epoll') gets each project's epoll", () => {
@@ -75,6 +75,10 @@ describe('onoff on @poll/epoll, beside onoff on the original epoll package', () 
     expect(mine.stderr).toBe('');
     expect(mine.code).toBe(0);
     expectWorking(mine.parts);
+  });
+
+  it('onoff in a worker thread: the worker watches, gets the press, unexports and ends by itself', () => {
+    expect(mine.parts.worker).toEqual({ part: 'worker', messages: ['watching', { err: null, value: 1 }], code: 0 });
   });
 
   it('the original does the same on the same simulated pins (the simulator is not what passes)', () => {
