@@ -54,3 +54,12 @@ export declare const rawfs: {
 };
 /** The arguments before a script that run it on this runtime with Node's execArgv flags. */
 export declare function runtimeArgs(execArgv?: string[]): string[];
+
+export type FaultCall = 'epoll_create1' | 'epoll_create' | 'epoll_ctl' | 'epoll_wait' | 'read' | 'write';
+/** The fault injector's library, for LD_PRELOAD in a child process (Linux). */
+export declare const faultsLibrary: string;
+export declare const faults: {
+  arm(call: FaultCall, rule: { fd?: number; op?: 'add' | 'modify' | 'delete'; skip?: number; times?: number; errno: string }): void;
+  count(call: FaultCall): { seen: number; failed: number };
+  reset(): void;
+};

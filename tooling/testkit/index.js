@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { getSystemErrorName } from 'node:util';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,29 @@ export const fixtures = path.join(here, 'fixtures');
  * entry points can be made to meet a worker's terminate() exactly: `armProbe(where, fd)`.
  */
 export const probedAddonPath = path.join(here, 'native', 'build', 'Release', 'poll_probed.node');
+
+/**
+ * The fault injector (native/src/faults.c), for a child process started with
+ * `LD_PRELOAD=<faultsLibrary>`: `faults.arm('epoll_ctl', { fd, op: 'add', skip: 1, times: 1, errno: 'ENOMEM' })`
+ * makes matching calls fail without reaching the kernel; `faults.count(call)` says how many
+ * matched and how many failed. Linux.
+ */
+export const faultsLibrary = path.join(here, 'native', 'build', 'Release', 'pollfaults.so');
+const EPOLL_OPS = { add: 1, delete: 2, modify: 3 };
+export const faults = {
+  arm(call, { fd = -1, op, skip = 0, times = 1, errno }) {
+    const code = os.constants.errno[errno];
+    if (code === undefined) throw new TypeError(`faults.arm: unknown errno ${errno}`);
+    if (!sys.faultsArm(call, fd, op === undefined ? -1 : EPOLL_OPS[op], skip, times, code)) {
+      throw new Error(`faults.arm(${call}): not armed (is ${faultsLibrary} preloaded? read and write need an fd)`);
+    }
+  },
+  count: (call) => {
+    const [seen, failed] = sys.faultsCount(call);
+    return { seen, failed };
+  },
+  reset: () => sys.faultsReset(),
+};
 
 /** Built beside the addon by the same node-gyp run (a plain executable, not a prebuild). */
 export const fdprobe = path.join(here, 'native', 'build', 'Release', 'fdprobe');

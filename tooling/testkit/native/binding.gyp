@@ -6,6 +6,18 @@
       "sources": ["src/fdprobe.c"]
     },
     {
+      "target_name": "pollfaults",
+      "conditions": [
+        ["OS!='linux'", {"type": "none"}],
+        ["OS=='linux'", {
+          "type": "shared_library",
+          "sources": ["src/faults.c"],
+          "cflags": ["-Wall", "-Wextra", "-fvisibility=hidden"],
+          "libraries": ["-ldl", "-lpthread"]
+        }]
+      ]
+    },
+    {
       "target_name": "poll_testkit",
       "sources": ["src/testkit.cc"],
       "include_dirs": [

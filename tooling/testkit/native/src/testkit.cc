@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <time.h>
 #include <stdlib.h>
@@ -166,6 +167,40 @@ Napi::Value ReadByte(const Napi::CallbackInfo& info) {
   char byte;
   ssize_t n = read(info[0].As<Napi::Number>().Int32Value(), &byte, 1);
   return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+}
+
+// The fault injector's controls (src/faults.c), present when libpollfaults is preloaded:
+// faultsArm(call, fd, op, skip, times, errno) -> true if armed, or false without the library
+// (or for a call it does not know); faultsCount(call) -> [seen, failed]; faultsReset().
+template <class F>
+F FaultsSymbol(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
+}
+
+Napi::Value FaultsArm(const Napi::CallbackInfo& info) {
+  auto arm = FaultsSymbol<int (*)(const char*, int, int, long, long, int)>("poll_faults_arm");
+  if (arm == nullptr) return Napi::Boolean::New(info.Env(), false);
+  std::string call = info[0].As<Napi::String>();
+  int rc = arm(call.c_str(), info[1].As<Napi::Number>().Int32Value(), info[2].As<Napi::Number>().Int32Value(),
+               info[3].As<Napi::Number>().Int64Value(), info[4].As<Napi::Number>().Int64Value(), info[5].As<Napi::Number>().Int32Value());
+  return Napi::Boolean::New(info.Env(), rc == 0);
+}
+
+Napi::Value FaultsCount(const Napi::CallbackInfo& info) {
+  auto count = FaultsSymbol<void (*)(const char*, long*)>("poll_faults_count");
+  long out[2] = {0, 0};
+  std::string call = info[0].As<Napi::String>();
+  if (count != nullptr) count(call.c_str(), out);
+  Napi::Array result = Napi::Array::New(info.Env(), 2);
+  result.Set(0u, Napi::Number::New(info.Env(), static_cast<double>(out[0])));
+  result.Set(1u, Napi::Number::New(info.Env(), static_cast<double>(out[1])));
+  return result;
+}
+
+Napi::Value FaultsReset(const Napi::CallbackInfo& info) {
+  auto reset = FaultsSymbol<void (*)()>("poll_faults_reset");
+  if (reset != nullptr) reset();
+  return info.Env().Undefined();
 }
 
 // monotonicNs() -> CLOCK_MONOTONIC in nanoseconds, as a BigInt: one clock for two processes
@@ -427,6 +462,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rawClose", Napi::Function::New(env, RawClose));
   exports.Set("writeByte", Napi::Function::New(env, WriteByte));
   exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));
+  exports.Set("faultsArm", Napi::Function::New(env, FaultsArm));
+  exports.Set("faultsCount", Napi::Function::New(env, FaultsCount));
+  exports.Set("faultsReset", Napi::Function::New(env, FaultsReset));
   exports.Set("readByte", Napi::Function::New(env, ReadByte));
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
   exports.Set("openpty", Napi::Function::New(env, OpenPty));
