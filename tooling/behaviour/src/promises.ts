@@ -138,9 +138,21 @@ export function promises(target: Target): void {
         if (reusedFd !== -1) return;
         poller.remove(other);
         rawfs.closeSync(other);
-        const [nr, nw] = sys.pipe();
-        open.push(nr, nw);
-        expect(nr).toBe(other); // the kernel hands out the lowest free number
+        // The kernel hands out the lowest free number, which is `other`'s unless another thread
+        // has just freed a lower one (libkqueue closes descriptors of its own in the background):
+        // take pipes until a read end lands on it.
+        let nr = -1;
+        for (let tries = 0; tries < 64 && nr !== other; tries++) {
+          const [a, b] = sys.pipe();
+          if (b === other) {
+            rawfs.closeSync(b); // a write end there is no use: give the number back
+            open.push(a);
+            continue;
+          }
+          open.push(a, b);
+          nr = a;
+        }
+        expect(nr).toBe(other);
         reusedFd = nr;
         poller.add(nr, { readable: true }, reused.onEvent);
       };

@@ -12,6 +12,13 @@ export interface Target {
   supported: number;
   /** The backend the Poller is made on (for the model test's planted bugs). */
   backend: unknown;
+  /**
+   * Model-test violations known on this target for a reason outside poll (a stand-in kernel's
+   * deviation, shown by a probe program), each a pattern narrow enough to name the step that
+   * meets it, with the reason. A sequence whose every violation matches one is counted and
+   * reported, not failed; anything else fails. Real kernels have none.
+   */
+  modelDeviations?: { violation: RegExp; reason: string }[];
 }
 
 /**
