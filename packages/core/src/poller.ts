@@ -126,6 +126,9 @@ function checkBackend(backend: Backend): void {
  * The Poller every backend shares: registration table, batch dispatch, promises, ref
  * accounting. A platform package subclasses it with its own backend bound.
  */
+/** What close() needs of a stream. */
+type LiveStream = { destroy(err?: Error): unknown };
+
 export class PollerBase implements Disposable {
   readonly backend: 'epoll' | 'kqueue';
   #native: NativePoller | null;
@@ -458,16 +461,28 @@ export class PollerBase implements Disposable {
 
   // A stream watches its fd only while it waits, but the fd is its own on this poller from the
   // start: a second stream, add(), once() or events() on it is refused at once, not under load.
-  #stream<T>(fd: number, make: (host: StreamHost, io: NonNullable<Backend['io']>) => T): T {
+  // The fd is marked before the stream is made: a stream can end inside its own constructor (an
+  // aborted `signal`), and its end unmarks the fd, which must then stay unmarked.
+  #stream<T extends LiveStream>(fd: number, make: (host: StreamHost, io: NonNullable<Backend['io']>) => T): T {
     validateFd(fd);
     this.#open();
     this.#assertNotWatched(fd);
-    const stream = make(this.#streamHost, this.#io());
-    this.#streamFds.add(fd);
+    const io = this.#io();
+    this.#streams.set(fd, null);
+    let stream: T;
+    try {
+      stream = make(this.#streamHost, io);
+    } catch (err) {
+      this.#streams.delete(fd);
+      throw err;
+    }
+    if (this.#streams.has(fd)) this.#streams.set(fd, stream);
     return stream;
   }
 
-  readonly #streamFds = new Set<number>();
+  // The streams on this poller, by fd, until each ends (null while one is being made). close()
+  // ends them all, whether they wait for the kernel or not (paused, idle, buffered).
+  readonly #streams = new Map<number, LiveStream | null>();
   readonly #streamHost: StreamHost = {
     streamWatch: (fd, writable, onReady) => {
       this.#open();
@@ -476,7 +491,7 @@ export class PollerBase implements Disposable {
       return this.#register(fd, (writable ? Bits.WRITABLE : Bits.READABLE) | Bits.ONESHOT, onReady) as Endable;
     },
     streamDone: (fd) => {
-      this.#streamFds.delete(fd);
+      this.#streams.delete(fd);
     },
   };
 
@@ -515,6 +530,8 @@ export class PollerBase implements Disposable {
     native.close();
     const err = closedError();
     for (const reg of ended) reg.onEnd?.(err, reg.fd);
+    // Streams not waiting for the kernel just now had no registration to end.
+    for (const stream of [...this.#streams.values()]) stream?.destroy(err);
   }
 
   [Symbol.dispose](): void {
@@ -639,7 +656,7 @@ export class PollerBase implements Disposable {
   }
 
   #assertNotWatched(fd: number): void {
-    if (this.#table.has(fd) || this.#streamFds.has(fd)) {
+    if (this.#table.has(fd) || this.#streams.has(fd)) {
       throw libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
     }
   }

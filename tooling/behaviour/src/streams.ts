@@ -339,6 +339,26 @@ export function streams(target: Target): void {
       expect(err).toMatchObject({ code: 'ERR_POLL_CLOSED' });
     });
 
+    it('closing the poller ends every stream on it, also those not waiting: a paused reader with a full buffer, an idle writer', async () => {
+      const [r, w] = sys.pipe();
+      const [r2, w2] = sys.pipe();
+      open.push(w, r2);
+      const p = poller();
+      const reader = p.createReadStream(r, { highWaterMark: 4, chunkSize: 4 });
+      const writer = p.createWriteStream(w2);
+      rawfs.writeSync(w, 'abcdefgh');
+      await once(reader, 'readable'); // its buffer is full: it reads no more, and watches nothing
+      await new Promise((resolve) => writer.write('x', resolve)); // written: the writer idles
+      const errors = Promise.all([once(reader, 'error'), once(writer, 'error')]);
+      p.close();
+      const [[readErr], [writeErr]] = await within(errors, 5000, 'both streams ending');
+      expect(readErr).toMatchObject({ code: 'ERR_POLL_CLOSED' });
+      expect(writeErr).toMatchObject({ code: 'ERR_POLL_CLOSED' });
+      const late = await new Promise<Error | null | undefined>((resolve) => writer.write('after close', resolve));
+      expect(late).toMatchObject({ code: 'ERR_STREAM_DESTROYED' });
+      expect(sys.rawRead(r2, Buffer.alloc(64), 0, 64)).toBe(1); // only the 'x' ever reached the pipe
+    });
+
     it('pipeline() from one pipe into another, to the end', async () => {
       const [ar, aw] = sys.pipe(); // every end closed by its stream
       const [br, bw] = sys.pipe();
@@ -409,6 +429,21 @@ export function streams(target: Target): void {
       expect(err).toMatchObject({ name: 'AbortError' });
       await closed;
       expect(isOpen(r)).toBe(false);
+    });
+
+    it('a stream made with an aborted signal leaves its fd free on the poller: add() and a new stream on it work', async () => {
+      const [r, w] = sys.pipe();
+      open.push(r, w);
+      const p = poller();
+      const s = p.createReadStream(r, { signal: AbortSignal.abort(), autoClose: false });
+      const [err] = await once(s, 'error');
+      expect(err).toMatchObject({ name: 'AbortError' });
+      const watch = p.add(r, { readable: true }, () => {});
+      watch.remove();
+      const again = p.createReadStream(r, { autoClose: false });
+      rawfs.writeSync(w, 'still mine');
+      const [chunk] = await within(once(again, 'data'), 5000, 'data on the fd');
+      expect(String(chunk)).toBe('still mine');
     });
 
     it('a read and a write stream on one descriptor: the first to end does not close it under the other', async () => {
