@@ -54,14 +54,22 @@ export function toPollError(e: unknown): unknown {
   return new PollError(e.syscall, e.errno, fd, e.message);
 }
 
-export type LibraryErrorCode =
-  | 'ERR_POLL_CLOSED'
-  | 'ERR_POLL_ALREADY_WATCHED'
-  | 'ERR_POLL_NOT_WATCHED'
-  | 'ERR_POLL_NOT_ONESHOT'
-  | 'ERR_POLL_UNSUPPORTED'
-  | 'ERR_POLL_NO_BACKEND'
-  | 'ERR_POLL_PARTIAL_RECORD';
+/**
+ * Every code of the library's own errors (docs/API.md's errors table says when each comes;
+ * kernel errors are PollErrors, with the errno's name as their code). ERR_POLL_NODE_TOO_OLD
+ * comes from @poll/epoll alone, on a Node.js without require(esm).
+ */
+export const LIBRARY_ERROR_CODES = [
+  'ERR_POLL_CLOSED',
+  'ERR_POLL_ALREADY_WATCHED',
+  'ERR_POLL_NOT_WATCHED',
+  'ERR_POLL_NOT_ONESHOT',
+  'ERR_POLL_UNSUPPORTED',
+  'ERR_POLL_NO_BACKEND',
+  'ERR_POLL_PARTIAL_RECORD',
+  'ERR_POLL_NODE_TOO_OLD',
+] as const;
+export type LibraryErrorCode = (typeof LIBRARY_ERROR_CODES)[number];
 
 export function libraryError(code: LibraryErrorCode, message: string, options?: ErrorOptions): Error & { code: string } {
   const err = new Error(message, options) as Error & { code: string };

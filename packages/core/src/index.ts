@@ -1,6 +1,6 @@
 export { PollerBase, pollerClass, streamFunctions, kWatchMask, kModifyMask, kDropStale, type PollerClass } from './poller.js';
 export { PollReadStream, PollWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
-export { PollError, toPollError } from './errors.js';
+export { PollError, toPollError, LIBRARY_ERROR_CODES, type LibraryErrorCode } from './errors.js';
 export { selectBackend, backendPackageFor } from './select.js';
 export { Bits } from './types.js';
 export type {
@@ -13,5 +13,6 @@ export type {
   PollEvent,
   PollerOptions,
   SignalOptions,
+  AddOptions,
   Watch,
 } from './types.js';

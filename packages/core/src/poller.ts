@@ -4,6 +4,7 @@
 import { fstatAny } from './fstat.js';
 import {
   Bits,
+  type AddOptions,
   type Backend,
   type FileIdentity,
   type Interest,
@@ -14,7 +15,7 @@ import {
   type Watch,
 } from './types.js';
 import { abortError, libraryError, PollError, toPollError, typeError } from './errors.js';
-import { interestToMask, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
+import { interestToMask, validateAddOptions, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
 import { PollReadStream, PollWriteStream, type Endable, type ReadStreamOptions, type StreamHost, type WriteStreamOptions } from './stream.js';
 
 const TRIPLE = 3;
@@ -83,6 +84,8 @@ class Registration implements Watch {
   readonly onEvent: ((event: PollEvent) => void) | OnMask;
   /** once()/events(): told when the watch ends by any other hand (remove(fd), close()). */
   onEnd: ((reason: Error, fd: number) => void) | undefined = undefined;
+  /** add() with onEnd: only the poller's own endings are told, never a remove(). */
+  ownerRemoves = false;
   readonly #owner: Owner;
 
   constructor(owner: Owner, fd: number, token: number, mask: number, onEvent: ((event: PollEvent) => void) | OnMask) {
@@ -211,13 +214,19 @@ export class PollerBase implements Disposable {
   // Every method checks in one order: its arguments, then that the poller is open, then that
   // the fd is (or is not) watched, then (once/events) the abort signal, then the kernel.
 
-  add(fd: number, interest: Interest, onEvent: (event: PollEvent) => void): Watch {
+  add(fd: number, interest: Interest, onEvent: (event: PollEvent) => void, options?: AddOptions): Watch {
     validateFd(fd);
     const mask = this.#mask(interest);
     validateFunction(onEvent, 'onEvent');
+    const onEnd = validateAddOptions(options);
     this.#open();
     this.#assertNotWatched(fd);
-    return this.#register(fd, mask, onEvent);
+    const reg = this.#register(fd, mask, onEvent);
+    if (onEnd !== undefined) {
+      reg.ownerRemoves = true;
+      reg.onEnd = (reason) => onEnd(reason);
+    }
+    return reg;
   }
 
   modify(fd: number, interest: Interest): void {
@@ -743,7 +752,7 @@ export class PollerBase implements Disposable {
     this.#syncRef();
     // A mask-level watch is removed only by its owner, who needs no telling (and no Error made
     // on every remove: @poll/epoll's churn).
-    if (!(reg.mask & RAW)) reg.onEnd?.(libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`), reg.fd);
+    if (!(reg.mask & RAW) && !reg.ownerRemoves) reg.onEnd?.(libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`), reg.fd);
   }
 
   // While something is watched the native side holds this poller strongly (events must reach

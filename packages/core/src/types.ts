@@ -44,6 +44,15 @@ export interface SignalOptions {
   signal?: AbortSignal;
 }
 
+export interface AddOptions {
+  /**
+   * Called once if the poller ends the watch by itself: `close()` (`ERR_POLL_CLOSED`), or a
+   * rebuild of its kernel set that found the watch's fd closed without `remove()`
+   * (`ERR_POLL_NOT_WATCHED`). Never for `remove()` or `watch.remove()`, which its owner calls.
+   */
+  onEnd?: (reason: Error) => void;
+}
+
 /**
  * Bits shared by core and every native backend. The native side exports its own copy
  * (`binding.bits`) and core refuses a backend whose values differ.

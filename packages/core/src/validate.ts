@@ -75,6 +75,20 @@ export function validateFunction(value: unknown, name: string): asserts value is
   }
 }
 
+/** add()'s options: its onEnd, if any. */
+export function validateAddOptions(options: unknown): ((reason: Error) => void) | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describe(options)}`);
+  }
+  const unknownKey = Object.keys(options).find((k) => k !== 'onEnd');
+  if (unknownKey !== undefined) throw typeError('ERR_INVALID_ARG_VALUE', `The "options" argument has an unknown property "${unknownKey}"`);
+  const onEnd = (options as { onEnd?: unknown }).onEnd;
+  if (onEnd === undefined) return undefined;
+  validateFunction(onEnd, 'options.onEnd');
+  return onEnd as (reason: Error) => void;
+}
+
 export function validateSignal(options: unknown): AbortSignal | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) {

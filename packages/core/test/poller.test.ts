@@ -1509,6 +1509,24 @@ describe('mask-level watches (kWatchMask, for @poll/epoll)', () => {
     expect(thrown(() => poller[kModifyMask](8, R))).toMatchObject({ code: 'ERR_POLL_NOT_WATCHED' });
   });
 
+  it("add()'s onEnd: told of close() (ERR_POLL_CLOSED), never of remove() or watch.remove(); bad options are TypeErrors that change nothing", () => {
+    const { poller } = setup();
+    const ends: string[] = [];
+    const onEnd = (e: Error) => ends.push((e as Error & { code: string }).code);
+    const watch = poller.add(7, { readable: true }, noop, { onEnd });
+    poller.add(8, { readable: true }, noop, { onEnd });
+    poller.add(9, { readable: true }, noop, { onEnd });
+    watch.remove();
+    poller.remove(8);
+    expect(ends).toEqual([]);
+    expect(thrown(() => poller.add(10, { readable: true }, noop, { onEnd: 1 } as never))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    expect(thrown(() => poller.add(10, { readable: true }, noop, { onend: noop } as never))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+    expect(thrown(() => poller.add(10, { readable: true }, noop, null as never))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    expect(poller.size).toBe(1);
+    poller.close();
+    expect(ends).toEqual(['ERR_POLL_CLOSED']);
+  });
+
   it('onEnd hears of an end by the poller (close()) with the fd, not of its owner\'s remove()', () => {
     const { poller } = setup();
     const ends: string[] = [];

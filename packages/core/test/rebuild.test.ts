@@ -100,6 +100,25 @@ describe('rebuilding the kernel set around a registration nobody can delete', ()
     expect(got).toEqual([4, 4]);
   });
 
+  it("add()'s onEnd hears that the rebuild ended its watch (fd closed without remove()), with ERR_POLL_NOT_WATCHED, once", () => {
+    const backend = new Instances();
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const poller = new PollerBase(backend);
+    const ends: string[] = [];
+    poller.add(3, { readable: true }, () => {});
+    poller.add(6, { readable: true }, () => {}, { onEnd: (e) => ends.push(`6 ${(e as Error & { code: string }).code}`) });
+    poller.add(7, { readable: true }, () => {}, { onEnd: (e) => ends.push(`7 ${(e as Error & { code: string }).code}`) });
+    backend.closedFds.add(6); // closed by its owner without remove(): the fresh set refuses it
+    backend.ghostly.add(3);
+    poller.remove(3);
+    backend.fire([3]);
+    expect(backend.natives).toHaveLength(2);
+    expect(ends).toEqual(['6 ERR_POLL_NOT_WATCHED']); // 7 moved to the new set: not ended
+    expect(poller.size).toBe(1);
+    poller.close();
+    expect(ends).toEqual(['6 ERR_POLL_NOT_WATCHED', '7 ERR_POLL_CLOSED']);
+  });
+
   it('a stale event after an ordinary removal does not rebuild', () => {
     const backend = new Instances();
     const poller = new PollerBase(backend);

@@ -13,5 +13,5 @@ export type Poller = PollerBase;
 export const { createReadStream, createWriteStream } = streamFunctions(Poller);
 
 export { backend };
-export { PollError, PollerBase, Bits, PollReadStream, PollWriteStream } from '@poll/core';
-export type { Interest, PollEvent, PollerOptions, SignalOptions, Watch, ReadStreamOptions, WriteStreamOptions } from '@poll/core';
+export { PollError, PollerBase, Bits, PollReadStream, PollWriteStream, LIBRARY_ERROR_CODES } from '@poll/core';
+export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, LibraryErrorCode, Watch, ReadStreamOptions, WriteStreamOptions } from '@poll/core';
