@@ -19,6 +19,7 @@ const PROBES: [probe: string, patched: RegExp][] = [
   ['06-ghost-after-delete', /^RESULT: only EV_DELETE deviates$/], // left: EV_DELETE of a closed fd's filter answers 0
   ['07-edge-rw-add-race', /^RESULT: as on BSD$/],
   ['08-readd-edge-reports-ready', /^RESULT: as on BSD$/],
+  ['09-fork-after-close', /^RESULT: as on BSD$/],
 ];
 
 function result(build: string, probe: string): string {
