@@ -17,7 +17,9 @@ const LOOPS = ['uv', 'thread', 'napi'] as const;
 function scenario(name: string, loop: string, env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; result: any; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(here, 'fixtures', 'faults.mjs'), name, loop], {
-      env: { ...process.env, LD_PRELOAD: faultsLibrary, ...env },
+      // After whatever is preloaded already (the sanitizer runtimes of `pnpm sanitize` must come
+      // first), so that their interceptors hand on to ours, and ours to libc.
+      env: { ...process.env, LD_PRELOAD: [process.env.LD_PRELOAD, faultsLibrary].filter(Boolean).join(':'), ...env },
       timeout: 60000,
     });
     let out = '';
