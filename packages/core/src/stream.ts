@@ -30,6 +30,8 @@ export interface ReadStreamOptions {
   recordSize?: number;
   /** Close the descriptor when the stream ends or is destroyed, as fs streams do. Default true. */
   autoClose?: boolean;
+  /** Chunks as strings in this encoding (decoded across chunk boundaries), as fs streams take it. */
+  encoding?: BufferEncoding;
   signal?: AbortSignal;
 }
 
@@ -39,6 +41,8 @@ export interface WriteStreamOptions {
   highWaterMark?: number;
   /** Close the descriptor when the stream finishes or is destroyed. Default true. */
   autoClose?: boolean;
+  /** The encoding of strings written without one, as fs streams take it. Default 'utf8'. */
+  encoding?: BufferEncoding;
   signal?: AbortSignal;
 }
 
@@ -163,6 +167,14 @@ function validateOptions(options: unknown, allowed: readonly string[]): Record<s
   return options as Record<string, unknown>;
 }
 
+function validateEncoding(value: unknown): BufferEncoding | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !Buffer.isEncoding(value)) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `The "options.encoding" property must be an encoding Buffer knows, such as 'utf8'. Received ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+  }
+  return value;
+}
+
 function validateAutoClose(value: unknown): boolean {
   if (value === undefined) return true;
   if (typeof value !== 'boolean') throw typeError('ERR_INVALID_ARG_TYPE', 'The "options.autoClose" property must be of type boolean');
@@ -233,13 +245,14 @@ export class PollReadStream extends Readable {
 
   /** @internal Use Poller#createReadStream. */
   constructor(host: StreamHost, io: BackendIo, fd: number, options?: ReadStreamOptions) {
-    const o = validateOptions(options, ['highWaterMark', 'chunkSize', 'recordSize', 'autoClose', 'signal']);
+    const o = validateOptions(options, ['highWaterMark', 'chunkSize', 'recordSize', 'autoClose', 'encoding', 'signal']);
+    const encoding = validateEncoding(o.encoding);
     const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', DEFAULT_CHUNK, 0);
     const record = validateSize(o.recordSize, 'recordSize', 1);
     let chunk = validateSize(o.chunkSize, 'chunkSize', DEFAULT_CHUNK);
     chunk = Math.max(record, chunk - (chunk % record));
     const { autoClose, signal, prepared } = setUp(io, fd, 'r', o.autoClose, o.signal);
-    super({ highWaterMark, emitClose: true, autoDestroy: true });
+    super({ highWaterMark, encoding, emitClose: true, autoDestroy: true });
     this.fd = fd;
     this.#host = host;
     this.#io = io;
@@ -358,10 +371,11 @@ export class PollWriteStream extends Writable {
 
   /** @internal Use Poller#createWriteStream. */
   constructor(host: StreamHost, io: BackendIo, fd: number, options?: WriteStreamOptions) {
-    const o = validateOptions(options, ['highWaterMark', 'autoClose', 'signal']);
+    const o = validateOptions(options, ['highWaterMark', 'autoClose', 'encoding', 'signal']);
     const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', 16 * 1024, 0);
+    const defaultEncoding = validateEncoding(o.encoding);
     const { autoClose, signal, prepared } = setUp(io, fd, 'w', o.autoClose, o.signal);
-    super({ highWaterMark, emitClose: true, autoDestroy: true, decodeStrings: true });
+    super({ highWaterMark, emitClose: true, autoDestroy: true, decodeStrings: true, ...(defaultEncoding ? { defaultEncoding } : {}) });
     this.fd = fd;
     this.#host = host;
     this.#io = io;

@@ -431,6 +431,27 @@ export function streams(target: Target): void {
       expect(isOpen(r)).toBe(false);
     });
 
+    it("encoding, as fs streams take it: the reader's chunks are strings, a character split across two reads arrives whole; the writer's default encoding for strings", async () => {
+      const [r, w] = sys.pipe(); // both closed by their streams
+      const p = poller();
+      const reader = p.createReadStream(r, { encoding: 'utf8', chunkSize: 3 });
+      const writer = new target.Poller();
+      pollers.push(writer);
+      const out = track(writer.createWriteStream(w, { encoding: 'hex' }));
+      const chunks: unknown[] = [];
+      reader.on('data', (c) => chunks.push(c));
+      const ended = once(reader, 'end');
+      // "añb€" in UTF-8, written as hex: ñ and € straddle the 3-byte reads.
+      out.end(Buffer.from('añb€').toString('hex'));
+      await within(ended, 5000, 'the end');
+      expect(chunks.every((c) => typeof c === 'string')).toBe(true);
+      expect(chunks.join('')).toBe('añb€');
+      for (const bad of ['utf-9', 7]) {
+        expect(() => p.createReadStream(0, { encoding: bad } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+        expect(() => p.createWriteStream(1, { encoding: bad } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      }
+    });
+
     it('a stream made with an aborted signal leaves its fd free on the poller: add() and a new stream on it work', async () => {
       const [r, w] = sys.pipe();
       open.push(r, w);
