@@ -15,6 +15,7 @@ import {
   type Watch,
 } from './types.js';
 import { abortError, libraryError, PollError, toPollError, typeError } from './errors.js';
+import { bitNames, trace, tracing } from './trace.js';
 import { interestToMask, validateAddOptions, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
 import { PollReadStream, PollWriteStream, type Endable, type ReadStreamOptions, type StreamHost, type WriteStreamOptions } from './stream.js';
 
@@ -180,6 +181,7 @@ export class PollerBase implements Disposable {
       throw toPollError(e);
     }
     this.#fd = this.#native.fd;
+    if (tracing) trace(`poller ${this.#fd}: made (${backend.name}, loop ${backend.loop ?? 'unknown'}, ${maxEvents} events per wait)`);
     this.#owner = {
       isCurrent: (reg) => this.#table.get(reg.fd) === reg,
       modify: (reg, interest) => {
@@ -533,6 +535,7 @@ export class PollerBase implements Disposable {
     const native = this.#native;
     if (native === null) return;
     this.#native = null;
+    if (tracing) trace(`poller ${this.#fd}: closed, ending ${this.#table.size} watch(es) and ${this.#streams.size} stream(s)`);
     const ended = [...this.#table.values()];
     this.#table.clear();
     this.#detached.clear();
@@ -551,6 +554,7 @@ export class PollerBase implements Disposable {
     const buffer = this.#buffer;
     const table = this.#table;
     const batch = ++this.#batch;
+    if (tracing) trace(`poller ${this.#fd}: batch ${batch}, ${count} event(s)`);
     let ghost = -1;
     for (let i = 0; i < count * TRIPLE; i += TRIPLE) {
       const fd = buffer[i]!;
@@ -648,6 +652,7 @@ export class PollerBase implements Disposable {
     }
     for (const [reg, file] of detach) this.#detached.set(reg, file);
     this.#orphans.clear();
+    if (tracing) trace(`poller ${old.fd}: rebuilt as ${fresh.fd} (fd ${ghostFd} was closed before remove(): the kernel kept reporting it)`);
     this.#native = fresh;
     this.#fd = fresh.fd;
     this.#pinned = false;
@@ -680,6 +685,7 @@ export class PollerBase implements Disposable {
     }
     const reg = new Registration(this.#owner, fd, token, mask | state, onEvent);
     this.#table.set(fd, reg);
+    if (tracing) trace(`poller ${this.#fd}: fd ${fd} added (${bitNames(mask, Bits)}, token ${token})`);
     this.#syncRef();
     return reg;
   }
@@ -734,6 +740,7 @@ export class PollerBase implements Disposable {
     reg.token = token;
     reg.mask = mask | (reg.mask & RAW);
     if (detached) this.#detached.delete(reg);
+    if (tracing) trace(`poller ${this.#fd}: fd ${reg.fd} ${detached ? 'added back' : 'modified'} (${bitNames(mask, Bits)}, token ${token})`);
   }
 
   #remove(reg: Registration): void {
@@ -749,6 +756,7 @@ export class PollerBase implements Disposable {
       }
     }
     this.#table.delete(reg.fd);
+    if (tracing) trace(`poller ${this.#fd}: fd ${reg.fd} removed`);
     this.#syncRef();
     // A mask-level watch is removed only by its owner, who needs no telling (and no Error made
     // on every remove: @poll/epoll's churn).
