@@ -58,9 +58,13 @@ const libDir = (prefix) => ['lib', 'lib64'].map((d) => path.join(prefix, d)).fin
 const prefixes = { orig: path.join(build, 'prefix-orig'), patched: path.join(build, 'prefix') };
 const link = (prefix) => [`-I${path.join(prefix, 'include', 'kqueue')}`, `-L${libDir(prefix)}`, `-Wl,-rpath,${libDir(prefix)}`];
 
-// The addon, from @poll/bsd's own sources and the shared headers, as its binding.gyp builds it.
+// The addon, from @poll/bsd's own sources and the shared headers, as its binding.gyp builds it;
+// and again with refuse/refuse.c in front of its kevent() calls (-Wl,--wrap), a kqueue that
+// refuses chosen descriptors as macOS refuses some devices (build/poll_bsd_refusing.node).
 const bsdNative = path.join(path.dirname(require.resolve('@poll/bsd/package.json')), 'native');
-run(process.env.CXX ?? 'g++', [
+const refuse = path.join(build, 'refuse.o');
+run(process.env.CC ?? 'cc', ['-Wall', '-Wextra', '-Werror', '-O2', '-fPIC', `-I${path.join(prefixes.patched, 'include', 'kqueue')}`, '-c', path.join(here, 'refuse', 'refuse.c'), '-o', refuse]);
+for (const [out, extra] of [['poll_bsd.node', []], ['poll_bsd_refusing.node', ['-Wl,--wrap=kevent', refuse]]]) run(process.env.CXX ?? 'g++', [
   '-std=c++17', '-Wall', '-Wextra', '-Werror', '-O2', '-g', '-shared', '-fPIC',
   '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
   `-I${path.join(findNodedir(), 'include', 'node')}`,
@@ -68,7 +72,8 @@ run(process.env.CXX ?? 'g++', [
   `-I${require('@poll/native-glue').include_dir}`,
   ...link(prefixes.patched),
   path.join(bsdNative, 'src', 'addon.cc'),
-  '-o', path.join(build, 'poll_bsd.node'),
+  ...extra,
+  '-o', path.join(build, out),
   '-lkqueue', '-lpthread', '-ldl',
 ]);
 

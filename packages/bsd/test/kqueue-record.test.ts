@@ -9,13 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { findNodedir } from '@poll/build-native/lib';
-import { sys } from '@poll/testkit';
+import { closeAll, sys } from '@poll/testkit';
 
 const R = 1;
 const W = 2;
 const EDGE = 32;
 const ENOMEM = 12;
 const EINTR = 4;
+const EINVAL = 22;
 const FD = 40;
 
 type Record = {
@@ -47,6 +48,30 @@ if (process.platform === 'linux') {
       expect(kq.call('modify', FD, R | W | EDGE)).toBe(ENOMEM);
       expect(kq.call('remove', FD)).toBe(0);
       expect(kq.held(FD)).toBe(0);
+    });
+
+    it('a descriptor kqueue refuses (EINVAL, as macOS answers for some devices) goes to select(2) and holds no filter', () => {
+      const [r, w] = sys.pipe();
+      try {
+        kq.failNext('add', 'read', EINVAL, 1);
+        expect(kq.call('add', r, R)).toBe(0);
+        expect(kq.held(r)).toBe(0);
+        expect(kq.call('modify', r, R | EDGE)).toBe(EINVAL); // select(2) has no edges
+        expect(kq.call('modify', r, R | W)).toBe(0);
+        expect(kq.call('remove', r)).toBe(0);
+        // One filter of two refused: the one taken is deleted again, and select(2) has both.
+        kq.failNext('add', 'write', EINVAL, 1);
+        expect(kq.call('add', r, R | W)).toBe(0);
+        expect(kq.held(r)).toBe(0);
+        expect(kq.call('remove', r)).toBe(0);
+        // Edge-triggered: the kernel's EINVAL stands, and nothing is held or recorded.
+        kq.failNext('add', 'read', EINVAL, 1);
+        expect(kq.call('add', r, R | EDGE)).toBe(EINVAL);
+        expect(kq.held(r)).toBe(0);
+        expect(kq.call('remove', r)).toBe(2); // ENOENT: not watched
+      } finally {
+        closeAll(r, w);
+      }
     });
 
     it('a remove() whose delete fails keeps the record, so a second remove() deletes the filter', () => {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PollError, type PollerBase } from '@poll/core';
 import { closeAll, rawfs, sys, write } from '@poll/testkit';
-import { recorder, settle, type Target } from './target.js';
+import { canWatchEdge, recorder, settle, type Target } from './target.js';
 
 export function badInput(target: Target): void {
   describe('bad input gets a typed error and changes nothing', () => {
@@ -18,7 +18,7 @@ export function badInput(target: Target): void {
       const [r, w] = sys.pipe();
       open.push(r, w);
       canary = recorder();
-      poller.add(r, { readable: true, edge: true }, canary.onEvent);
+      poller.add(r, { readable: true, edge: canWatchEdge(target) }, canary.onEvent);
       canaryRead = r;
       canaryWrite = w;
     };

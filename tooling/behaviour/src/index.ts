@@ -12,7 +12,7 @@ import { model } from './model-suite.js';
 import { streams } from './streams.js';
 
 export type { Target } from './target.js';
-export { targetFor } from './target.js';
+export { recorder, settle, targetFor } from './target.js';
 
 export function behaviourSuite(target: Target): void {
   // Child processes and workers start slowly on a loaded 2-core machine: a generous deadline

@@ -68,6 +68,8 @@ export interface ModelOptions {
   steps?: number;
   /** ms a required event may take: a deadline for hangs on a loaded machine, not a speed check */
   patienceMs?: number;
+  /** whether sequences may watch edge-triggered (false where the backend does not offer it) */
+  edge?: boolean;
 }
 
 export interface SequenceResult {
@@ -122,6 +124,7 @@ class Sequence {
   readonly #make: () => PollerBase;
   readonly #steps: number;
   readonly #patience: number;
+  readonly #edge: boolean;
   readonly #chans: Chan[] = [];
   readonly #pollers: MPoller[] = [];
   /** once()/events() ended by another hand, until their promise settles. */
@@ -134,6 +137,7 @@ class Sequence {
     this.#make = make;
     this.#steps = options.steps ?? 30;
     this.#patience = options.patienceMs ?? 3000;
+    this.#edge = options.edge ?? true;
   }
 
   #pick<T>(items: readonly T[]): T {
@@ -264,7 +268,7 @@ class Sequence {
   }
 
   #interest(chan: Chan): { readable: boolean; writable: boolean; mode: Mode } {
-    const mode = this.#pick<Mode>(['level', 'level', 'edge', 'oneshot']);
+    const mode = this.#pick<Mode>(this.#edge ? ['level', 'level', 'edge', 'oneshot'] : ['level', 'level', 'oneshot']);
     const writable = chan.kind !== 'pipe' && this.#chance(0.3);
     const readable = !writable || this.#chance(0.5);
     return { readable, writable, mode };

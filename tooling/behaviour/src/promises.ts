@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase, PollEvent } from '@poll/core';
 import { closeAll, rawfs, read, sys, write } from '@poll/testkit';
-import { recorder, settle, type Target } from './target.js';
+import { recorder, reportOnce, settle, type Target } from './target.js';
 
 export function promises(target: Target): void {
   describe('once() and events() on real descriptors', () => {
@@ -156,8 +156,8 @@ export function promises(target: Target): void {
         reusedFd = nr;
         poller.add(nr, { readable: true }, reused.onEvent);
       };
-      poller.add(first[0], { readable: true, edge: true }, onEvent(second[0]));
-      poller.add(second[0], { readable: true, edge: true }, onEvent(first[0]));
+      poller.add(first[0], { readable: true, ...reportOnce(target) }, onEvent(second[0]));
+      poller.add(second[0], { readable: true, ...reportOnce(target) }, onEvent(first[0]));
       write(first[1], 'x');
       write(second[1], 'x');
       await old.until(1);

@@ -33,6 +33,25 @@ export async function targetFor(label: string, specifier: string, from: string):
 }
 
 export const canWatchPriority = (target: Target): boolean => (target.supported & Bits.PRIORITY) !== 0;
+/** False where the backend offers no edge-triggered watching (kqueue with every descriptor on select(2)). */
+export const canWatchEdge = (target: Target): boolean => (target.supported & Bits.EDGE) !== 0;
+
+/** For tests of delivery that need each readiness reported once: edge-triggered where offered, else oneshot. */
+export const reportOnce = (target: Target): { edge: true } | { oneshot: true } => (canWatchEdge(target) ? { edge: true } : { oneshot: true });
+
+/** Where edge-triggered watching is not offered, asking for it is refused up front, and nothing is watched. */
+export function expectEdgeRefused(poller: PollerBase, fd: number): void {
+  let error: unknown;
+  try {
+    poller.add(fd, { readable: true, edge: true }, () => {});
+  } catch (e) {
+    error = e;
+  }
+  if (!(error instanceof Error) || (error as NodeJS.ErrnoException).code !== 'ERR_POLL_UNSUPPORTED') {
+    throw new Error(`edge-triggered add() was not refused with ERR_POLL_UNSUPPORTED: ${String(error)}`);
+  }
+  if (poller.size !== 0) throw new Error('a refused add() left a watch behind');
+}
 
 /** Lets the event loop go round `n` times: each turn is one poll phase. */
 export async function turns(n: number): Promise<void> {

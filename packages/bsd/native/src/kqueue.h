@@ -12,9 +12,11 @@
 #include <sys/param.h>
 #endif
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <iterator>
+#include <memory>
 #include <type_traits>
 #include <utility>
 #include <unordered_map>
@@ -23,6 +25,8 @@
 #include "poll/addon.h"
 #include "poll/batch.h"
 #include "poll/loop.h"
+#include "select.h"
+#include "trigger.h"
 
 namespace pollbsd {
 
@@ -72,45 +76,49 @@ class KqueueKernel {
   int fd() const { return kq_; }
   size_t capacity() const { return events_.size(); }
 
+  // All or nothing: filters added before one failed are deleted again. A descriptor kqueue
+  // refuses (EINVAL, as macOS answers for some devices) is watched by select(2) instead.
   int Add(int fd, int32_t mask, int32_t token) {
-    if (fd == wake_fd_) return EBADF;  // the waiter thread's, not the application's
+    if (IsOwn(fd)) return EBADF;  // the waiter's and the select waiter's, not the application's
     if (regs_.count(fd) != 0) return EEXIST;
-    int32_t added = 0;
-    if (int err = AddFilters(fd, mask, token, &added); err != 0) {
-      int32_t left = added & ~Delete(fd, added);  // all or nothing
-      if (left != 0) regs_[fd] = Reg{left, mask & kModes, token};  // what could not be undone
-      return err;
-    }
-    regs_[fd] = Reg{added, mask & kModes, token};
-    return 0;
-  }
-
-  // kqueue keeps one filter per (fd, filter). EV_ADD on an existing filter updates udata and
-  // re-enables it but keeps the EV_CLEAR/EV_DISPATCH it was created with, so a change of mode
-  // deletes and re-adds the filters. Whatever fails, the record ends up saying which filters
-  // the kernel holds, so that remove() can delete every one of them.
-  int Modify(int fd, int32_t mask, int32_t token) {
-    if (fd == wake_fd_) return EBADF;
-    auto it = regs_.find(fd);
-    if (it == regs_.end()) return ENOENT;
-    Reg old = it->second;
-    int32_t modes = mask & kModes;
-    int32_t held = old.filters;
-    if (modes != old.modes) held &= ~Delete(fd, held);
-    int32_t kept = held;  // filters still there as they were
     int32_t added = 0;
     int err = AddFilters(fd, mask, token, &added);
     if (err == 0) {
-      held = added | (held & ~Delete(fd, held & ~added));  // then drop filters no longer wanted
-      it->second = Reg{held, modes, token};
+      regs_[fd] = Reg{added, mask & kModes, token};
       return 0;
     }
-    // Put back what was there: the registration must not be lost or half changed.
-    held |= added;
-    held &= ~Delete(fd, added & ~kept);
+    int32_t left = Remaining(fd, added);
+    if (err == EINVAL && left == 0 && Selectable(fd, mask)) return AddSelected(fd, mask, token);
+    if (left != 0) regs_[fd] = Reg{left, mask & kModes, token};  // what could not be undone
+    return err;
+  }
+
+  // Whatever fails, the record ends up saying which filters the kernel holds, so that remove()
+  // can delete every one of them, and the old interest is put back.
+  int Modify(int fd, int32_t mask, int32_t token) {
+    if (IsOwn(fd)) return EBADF;
+    auto it = regs_.find(fd);
+    if (it == regs_.end()) return ENOENT;
+    Reg& reg = it->second;
+    if (reg.selected) return ModifySelected(fd, reg, mask, token);
+    const Reg old = reg;
+    // 1. kqueue keeps one filter per (fd, filter). EV_ADD on an existing filter updates udata and
+    //    re-enables it but keeps the EV_CLEAR/EV_DISPATCH it was created with, so a change of
+    //    mode deletes the filters, for step 2 to create them anew.
+    int32_t held = (mask & kModes) == old.modes ? old.filters : Remaining(fd, old.filters);
+    // 2. Add, or update and re-enable, the filters the new interest wants.
+    int32_t added = 0;
+    int err = AddFilters(fd, mask, token, &added);
+    if (err == 0) {
+      // 3. Delete those it no longer wants.
+      reg = Reg{added | Remaining(fd, held & ~added), mask & kModes, token};
+      return 0;
+    }
+    // Failed: undo what step 2 created, then put the old filters back.
+    int32_t still = held | Remaining(fd, added & ~held);
     int32_t restored = 0;
     AddFilters(fd, old.filters | old.modes, old.token, &restored);
-    it->second = Reg{held | restored, old.modes, old.token};
+    reg = Reg{still | restored, old.modes, old.token};
     return err;
   }
 
@@ -118,11 +126,16 @@ class KqueueKernel {
   // ENOENT so core can tell "already gone" from a real failure. The record is erased only once
   // no filter is left in the kernel.
   int Remove(int fd) {
-    if (fd == wake_fd_) return EBADF;
+    if (IsOwn(fd)) return EBADF;
     auto it = regs_.find(fd);
     if (it == regs_.end()) return ENOENT;
+    if (it->second.selected) {
+      select_->Unwatch(fd);
+      regs_.erase(it);
+      return fcntl(fd, F_GETFD) < 0 ? EBADF : 0;
+    }
     int err = 0;
-    int32_t left = it->second.filters & ~Delete(fd, it->second.filters, &err);
+    int32_t left = Remaining(fd, it->second.filters, &err);
     if (left == 0) {
       regs_.erase(it);
     } else {
@@ -131,7 +144,10 @@ class KqueueKernel {
     return err;
   }
 
+  // On the waiter thread (forever) or the loop thread (zero timeout, after a dispatch).
   int Wait(int timeout_ms) {
+    // The level watches select(2) reported have been dispatched by now: offer them again.
+    if (selecting_.load(std::memory_order_acquire)) select_->Rearm();
     timespec zero{0, 0};
     int n;
     do {
@@ -140,91 +156,51 @@ class KqueueKernel {
     return n < 0 ? -errno : n;
   }
 
-  // One kevent per (fd, filter): merged so that a descriptor both readable and writable is one
-  // event, as on epoll. Runs while the waiter thread is parked, so it may change filters.
+  // One kevent per (fd, filter), merged into one event per descriptor as on epoll; the select
+  // waiter's report brings in the watches it found ready. Runs while the waiter thread is
+  // parked, so it may change filters.
   size_t Translate(int n, BatchSink& sink) {
     NextBatch();
     size_t count = 0;
     for (int i = 0; i < n; i++) {
       const struct kevent& ev = events_[i];
-      int32_t token = static_cast<int32_t>(reinterpret_cast<intptr_t>(UdataPointer(ev.udata)));
-      if (token == kWakeToken || IsWake(ev)) continue;
+      if (selected_.Owns(ev)) {
+        selected_.Consume();
+        TakeSelected(sink, &count, sink.capacity() - count - static_cast<size_t>(n - 1 - i));
+        continue;
+      }
+      if (wake_.Owns(ev)) {
+        wake_.Consume();
+        continue;
+      }
+      auto token = static_cast<int32_t>(FromUdata(ev.udata));
+      if (token == kWakeToken) continue;  // a trigger of a closed kernel's generation
       int fd = static_cast<int>(ev.ident);
-      int32_t mask = 0;
-      if (ev.filter == EVFILT_READ) mask |= kReadable;
-      if (ev.filter == EVFILT_WRITE) mask |= kWritable;
-      if (ev.flags & EV_EOF) mask |= kHangup;
-      // EV_EOF with fflags: the socket's pending error; EV_ERROR: the filter itself failed.
-      if ((ev.flags & EV_ERROR) || ((ev.flags & EV_EOF) && ev.fflags != 0)) mask |= kError;
-      size_t* slot = Seen(fd);
-      if (slot != nullptr) {
+      int32_t mask = FromKevent(ev);
+      if (size_t* slot = Seen(fd)) {
         sink.Merge(*slot, mask);
         continue;
       }
       size_t at = count++;
       Remember(fd, at);
       sink.Put(at, fd, token, mask);
-      // EV_DISPATCH disarms only the filter that fired; a oneshot watch is disarmed whole, as
-      // with EPOLLONESHOT, until rearm() enables its filters again. Its other filter may be
-      // ready as well without having been reported yet: kevent() applies a changelist one
-      // change at a time while the waiter thread may already be collecting, so one filter's
-      // event can come first. poll(2) says what is ready now, so the one event carries both.
       auto it = regs_.find(fd);
-      if (it != regs_.end() && (it->second.modes & kOneshot)) {
-        short others = 0;
-        for (const Filter& f : kFilters) {
-          if ((it->second.filters & f.bit) && f.filter != ev.filter) {
-            Change(fd, f.filter, EV_DISABLE, 0, token);
-            others |= f.bit == kReadable ? POLLIN : POLLOUT;
-          }
-        }
-        pollfd now{fd, others, 0};
-        if (others != 0 && poll(&now, 1, 0) == 1) {
-          int32_t also = 0;
-          if ((others & POLLIN) && (now.revents & (POLLIN | POLLHUP))) also |= kReadable;
-          if (now.revents & POLLOUT) also |= kWritable;
-          if (also != 0) sink.Merge(at, also);
-        }
-      }
+      if (it != regs_.end() && (it->second.modes & kOneshot)) DisarmSiblings(fd, it->second.filters, ev.filter, token, sink, at);
     }
     return count;
   }
 
-  // For the waiter thread: EVFILT_USER where the system has it (no descriptor at all), else a
-  // close-on-exec pipe.
-  int InitWake() {
-#ifdef EVFILT_USER
-    struct kevent ev;
-    EV_SET(&ev, kWakeIdent, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, ToUdata<decltype(ev.udata)>(kWakeToken));
-    return kevent(kq_, &ev, 1, nullptr, 0, nullptr) < 0 ? errno : 0;
-#else
-    if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) < 0) return errno;
-    wake_fd_ = wake_pipe_[0];
-    int err = Change(wake_fd_, EVFILT_READ, EV_ADD, 0, kWakeToken);
-    if (err != 0) CloseWake();
-    return err;
-#endif
-  }
-
-  void Wake() {
-#ifdef EVFILT_USER
-    struct kevent ev;
-    EV_SET(&ev, kWakeIdent, EVFILT_USER, 0, NOTE_TRIGGER, 0, ToUdata<decltype(ev.udata)>(kWakeToken));
-    kevent(kq_, &ev, 1, nullptr, 0, nullptr);
-#else
-    char byte = 0;
-    ssize_t w;
-    do {
-      w = write(wake_pipe_[1], &byte, 1);
-    } while (w < 0 && errno == EINTR);
-#endif
-  }
+  // For the waiter thread.
+  int InitWake() { return wake_.Init(kq_, kWakeIdent); }
+  void Wake() { wake_.Fire(); }
 
   void Close() {
+    if (select_) select_->Stop();  // before the kqueue it reports to is closed
     close(kq_);
     kq_ = -1;
     regs_.clear();
-    CloseWake();
+    wake_.Close();
+    selected_.Close();
   }
 
  private:
@@ -234,12 +210,15 @@ class KqueueKernel {
 #else
   static constexpr unsigned short kReceipt = 0;
 #endif
+  // The EVFILT_USER idents of the two triggers (trigger.h).
   static constexpr uintptr_t kWakeIdent = 0;
+  static constexpr uintptr_t kSelectIdent = 1;
 
   struct Reg {
     int32_t filters;  // which of kFilters are registered
     int32_t modes;    // kEdge / kOneshot they were created with
     int32_t token = 0;
+    bool selected = false;  // refused by kqueue, watched by the select waiter instead
   };
   // `filter` is a short on macOS, FreeBSD and OpenBSD, a uint32_t on NetBSD.
   using FilterId = decltype(std::declval<struct kevent>().filter);
@@ -257,38 +236,84 @@ class KqueueKernel {
     return flags;
   }
 
-  bool IsWake(const struct kevent& ev) const {
-#ifdef EVFILT_USER
-    return ev.filter == EVFILT_USER;
-#else
-    return static_cast<int>(ev.ident) == wake_fd_ && ev.filter == EVFILT_READ;
-#endif
+  static int32_t FromKevent(const struct kevent& ev) {
+    int32_t mask = 0;
+    if (ev.filter == EVFILT_READ) mask |= kReadable;
+    if (ev.filter == EVFILT_WRITE) mask |= kWritable;
+    if (ev.flags & EV_EOF) mask |= kHangup;
+    // EV_EOF with fflags: the socket's pending error; EV_ERROR: the filter itself failed.
+    if ((ev.flags & EV_ERROR) || ((ev.flags & EV_EOF) && ev.fflags != 0)) mask |= kError;
+    return mask;
   }
 
-  void CloseWake() {
-    for (int& fd : wake_pipe_) {
-      if (fd >= 0) close(fd);
-      fd = -1;
+  bool IsOwn(int fd) const { return wake_.Holds(fd) || selected_.Holds(fd); }
+
+  // EV_DISPATCH disarms only the filter that fired; a oneshot watch is disarmed whole, as with
+  // EPOLLONESHOT, until rearm() enables its filters again. Its other filter may be ready as well
+  // without having been reported yet: kevent() applies a changelist one change at a time while
+  // the waiter thread may already be collecting, so one filter's event can come first. poll(2)
+  // says what is ready now, so the one event (slot `at`) carries both.
+  void DisarmSiblings(int fd, int32_t filters, FilterId fired, int32_t token, BatchSink& sink, size_t at) {
+    short others = 0;
+    for (const Filter& f : kFilters) {
+      if ((filters & f.bit) && f.filter != fired) {
+        Change(fd, f.filter, EV_DISABLE, 0, token);
+        others |= f.bit == kReadable ? POLLIN : POLLOUT;
+      }
     }
-    wake_fd_ = -1;
+    pollfd now{fd, others, 0};
+    if (others == 0 || poll(&now, 1, 0) != 1) return;
+    int32_t also = 0;
+    if ((others & POLLIN) && (now.revents & (POLLIN | POLLHUP))) also |= kReadable;
+    if (now.revents & POLLOUT) also |= kWritable;
+    if (also != 0) sink.Merge(at, also);
   }
 
-  // udata is void* on macOS and FreeBSD, intptr_t on older NetBSD.
-  template <class T>
-  static T ToUdata(intptr_t value) {
-    if constexpr (std::is_pointer_v<T>) {
-      return reinterpret_cast<T>(value);
-    } else {
-      return static_cast<T>(value);
+  // The select waiter (select.h): level and oneshot watches only, as select(2) has no edges.
+  static bool Selectable(int fd, int32_t mask) { return (mask & kEdge) == 0 && fd >= 0; }
+
+  int AddSelected(int fd, int32_t mask, int32_t token) {
+    if (!select_) {
+      auto waiter = std::make_unique<SelectWaiter>();
+      if (int err = selected_.Init(kq_, kSelectIdent); err != 0) return err;
+      if (int err = waiter->Start(&FireSelected, this); err != 0) {
+        selected_.Close();
+        return err;
+      }
+      select_ = std::move(waiter);
+      selecting_.store(true, std::memory_order_release);
     }
+    select_->Watch(fd, mask, token);
+    regs_[fd] = Reg{0, mask & kModes, token, true};
+    return 0;
   }
-  template <class T>
-  static void* UdataPointer(T udata) {
-    if constexpr (std::is_pointer_v<T>) {
-      return reinterpret_cast<void*>(udata);
-    } else {
-      return reinterpret_cast<void*>(static_cast<intptr_t>(udata));
-    }
+
+  // An edge cannot be made of select(2): the kernel's own EINVAL stands, and the watch stays
+  // as it was.
+  int ModifySelected(int fd, Reg& reg, int32_t mask, int32_t token) {
+    if (!Selectable(fd, mask)) return EINVAL;
+    select_->Watch(fd, mask, token);
+    reg = Reg{0, mask & kModes, token, true};
+    return 0;
+  }
+
+  static void FireSelected(void* self) { static_cast<KqueueKernel*>(self)->selected_.Fire(); }
+
+  // At most `room` ready watches into the batch; the rest at the next look (the trigger fires
+  // again for them).
+  void TakeSelected(BatchSink& sink, size_t* count, size_t room) {
+    size_t taken = 0;
+    bool more = false;
+    select_->Take([&](int fd, int32_t token, int32_t mask) {
+      if (taken == room) {
+        more = true;
+        return false;
+      }
+      sink.Put((*count)++, fd, token, mask);
+      taken++;
+      return true;
+    });
+    if (more) selected_.Fire();
   }
 
   int Change(int fd, FilterId filter, unsigned short flags, unsigned fflags, int32_t token) {
@@ -351,14 +376,14 @@ class KqueueKernel {
     return ChangeFilters(fd, mask & (kReadable | kWritable), EV_ADD | EV_ENABLE | ModeFlags(mask), token, added);
   }
 
-  // Deletes the filters in `bits`; returns those no longer in the kernel (deleted, or already
-  // gone: ENOENT, EBADF), and the first errno in `*error`.
-  int32_t Delete(int fd, int32_t bits, int* error = nullptr) {
+  // Deletes the filters in `bits`; returns those still in the kernel (not deleted, and not
+  // already gone: ENOENT, EBADF), and the first errno in `*error`.
+  int32_t Remaining(int fd, int32_t bits, int* error = nullptr) {
     int32_t deleted = 0;
     int32_t gone = 0;
     int err = ChangeFilters(fd, bits, EV_DELETE, 0, &deleted, &gone);
     if (error != nullptr) *error = err;
-    return deleted | gone;
+    return bits & ~(deleted | gone);
   }
 
   // Per batch, which slot each fd got: open addressing, cleared by bumping a stamp, so a batch
@@ -387,8 +412,10 @@ class KqueueKernel {
   void Remember(int fd, size_t slot) { seen_[Probe(fd)] = Seen_{fd, stamp_, slot}; }
 
   int kq_;
-  int wake_fd_ = -1;
-  int wake_pipe_[2] = {-1, -1};
+  KeventTrigger wake_;      // interrupts the waiter thread's wait
+  KeventTrigger selected_;  // the select waiter's report that something is ready
+  std::unique_ptr<SelectWaiter> select_;  // made at the first descriptor kqueue refuses
+  std::atomic<bool> selecting_{false};    // select_ is there (Wait reads it on the waiter thread)
   std::vector<struct kevent> events_;
   std::unordered_map<int, Reg> regs_;
   std::vector<Seen_> seen_;
