@@ -40,6 +40,7 @@ module.exports = function loadBackend(o) {
       loop,
       supported: binding.supported,
       bits: binding.bits,
+      maxEvents: binding.maxEvents,
       io: binding.io,
       create: (buffer, onBatch) => new Native(buffer, onBatch),
       ...(o.registeredFiles ? { registeredFiles: o.registeredFiles } : {}),

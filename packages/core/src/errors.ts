@@ -77,6 +77,11 @@ export function libraryError(code: LibraryErrorCode, message: string, options?: 
   return err;
 }
 
+/** One watch per fd and poller: the one message for every way of asking for a second. */
+export function alreadyWatched(fd: number): Error & { code: string } {
+  return libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
+}
+
 export function typeError(code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE', message: string): TypeError & { code: string } {
   const err = new TypeError(message) as TypeError & { code: string };
   err.code = code;

@@ -1,8 +1,8 @@
 export { PollerBase, pollerClass, streamFunctions, kWatchMask, kModifyMask, kDropStale, type PollerClass } from './poller.js';
-export { PollReadStream, PollWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
+export { PollDuplex, PollReadStream, PollWriteStream, type DuplexOptions, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
 export { PollError, toPollError, LIBRARY_ERROR_CODES, type LibraryErrorCode } from './errors.js';
 export { selectBackend, backendPackageFor } from './select.js';
-export { Bits } from './types.js';
+export { Bits, MAX_EVENTS } from './types.js';
 export type {
   Backend,
   BackendIo,

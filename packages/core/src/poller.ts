@@ -4,6 +4,7 @@
 import { fstatAny } from './fstat.js';
 import {
   Bits,
+  MAX_EVENTS,
   type AddOptions,
   type Backend,
   type FileIdentity,
@@ -14,10 +15,19 @@ import {
   type SignalOptions,
   type Watch,
 } from './types.js';
-import { abortError, libraryError, PollError, toPollError, typeError } from './errors.js';
+import { abortError, alreadyWatched, libraryError, PollError, toPollError, typeError } from './errors.js';
 import { bitNames, trace, tracing } from './trace.js';
 import { interestToMask, validateAddOptions, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
-import { PollReadStream, PollWriteStream, type Endable, type ReadStreamOptions, type StreamHost, type WriteStreamOptions } from './stream.js';
+import {
+  PollDuplex,
+  PollReadStream,
+  PollWriteStream,
+  type DuplexOptions,
+  type Endable,
+  type ReadStreamOptions,
+  type StreamHost,
+  type WriteStreamOptions,
+} from './stream.js';
 
 const TRIPLE = 3;
 const MAX_TOKEN = 0x7fffffff;
@@ -57,11 +67,13 @@ type OnMask = (fd: number, mask: number) => void;
 
 // Core's own state bits, kept in a registration's `mask` above the interest bits (one field less
 // per watch than flags of their own: 16 bytes of the 141 each watch cost) and never passed to the
-// kernel: a kWatchMask watch (onEvent takes (fd, mask)), and a oneshot watch that has fired and
-// not been rearmed.
+// kernel: a kWatchMask watch (onEvent takes (fd, mask)), a oneshot watch that has fired and
+// not been rearmed, and a watch that does not keep the event loop alive (add()'s `ref: false`,
+// an unref()'d stream's).
 const RAW = 1 << 24;
 const DISARMED = 1 << 25;
-const KERNEL_BITS = ~(RAW | DISARMED);
+const UNREF = 1 << 26;
+const KERNEL_BITS = ~(RAW | DISARMED | UNREF);
 
 /** What a Registration needs from its poller; one object per poller, not per watch. */
 interface Owner {
@@ -123,6 +135,9 @@ function checkBackend(backend: Backend): void {
       throw new Error(`The ${backend.name} backend disagrees with @poll/core on the value of ${name}; install matching versions`);
     }
   }
+  if (backend.maxEvents !== undefined && backend.maxEvents !== MAX_EVENTS) {
+    throw new Error(`The ${backend.name} backend disagrees with @poll/core on the value of MAX_EVENTS; install matching versions`);
+  }
   checkedBackends.add(backend);
 }
 
@@ -158,6 +173,8 @@ export class PollerBase implements Disposable {
   #batch = 0;
   #nextToken = 1;
   #wantRef = true;
+  /** Watches in #table that keep nothing alive (UNREF): the loop is ref'd only while there are more watches than these. */
+  #unrefd = 0;
   #nativeRef = false;
   #pinned = false;
   #syncQueued = false;
@@ -220,10 +237,10 @@ export class PollerBase implements Disposable {
     validateFd(fd);
     const mask = this.#mask(interest);
     validateFunction(onEvent, 'onEvent');
-    const onEnd = validateAddOptions(options);
+    const { onEnd, ref } = validateAddOptions(options);
     this.#open();
     this.#assertNotWatched(fd);
-    const reg = this.#register(fd, mask, onEvent);
+    const reg = this.#register(fd, mask, onEvent, ref ? 0 : UNREF);
     if (onEnd !== undefined) {
       reg.ownerRemoves = true;
       reg.onEnd = (reason) => onEnd(reason);
@@ -470,6 +487,14 @@ export class PollerBase implements Disposable {
     return this.#stream(fd, (host, io) => new PollWriteStream(host, io, fd, options));
   }
 
+  /**
+   * A Duplex on `fd` (a socket, a tty, a serial port): both sides on one watch of this poller,
+   * armed for what they wait for. Ends as net.Socket does: see docs/API.md (Streams).
+   */
+  createDuplex(fd: number, options?: DuplexOptions): PollDuplex {
+    return this.#stream(fd, (host, io) => new PollDuplex(host, io, fd, options));
+  }
+
   // A stream watches its fd only while it waits, but the fd is its own on this poller from the
   // start: a second stream, add(), once() or events() on it is refused at once, not under load.
   // The fd is marked before the stream is made: a stream can end inside its own constructor (an
@@ -495,11 +520,23 @@ export class PollerBase implements Disposable {
   // ends them all, whether they wait for the kernel or not (paused, idle, buffered).
   readonly #streams = new Map<number, LiveStream | null>();
   readonly #streamHost: StreamHost = {
-    streamWatch: (fd, writable, onReady) => {
+    streamWatch: (fd, mask, onReady, ref) => {
       this.#open();
       // A stream holds at most one watch at a time; a second would replace the first in the table.
-      if (this.#table.has(fd)) throw libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller`);
-      return this.#register(fd, (writable ? Bits.WRITABLE : Bits.READABLE) | Bits.ONESHOT, onReady) as Endable;
+      if (this.#table.has(fd)) throw alreadyWatched(fd);
+      return this.#register(fd, mask | Bits.ONESHOT, onReady, ref ? 0 : UNREF) as Endable;
+    },
+    streamModify: (watch, mask) => {
+      const reg = watch as Registration;
+      this.#assertCurrent(reg);
+      this.#modify(reg, mask | Bits.ONESHOT);
+    },
+    streamRef: (watch, ref) => {
+      const reg = watch as Registration;
+      if (this.#table.get(reg.fd) !== reg || ((reg.mask & UNREF) === 0) === ref) return;
+      reg.mask ^= UNREF;
+      this.#unrefd += ref ? -1 : 1;
+      this.#syncRef();
     },
     streamDone: (fd) => {
       this.#streams.delete(fd);
@@ -512,7 +549,10 @@ export class PollerBase implements Disposable {
     return io;
   }
 
-  /** Keep the process alive while something is watched (the default), like net.Socket#ref. */
+  /**
+   * Keep the process alive while something is watched (the default), like net.Socket#ref: while
+   * at least one watch is ref'd (add()'s `ref`, a stream's ref()/unref()).
+   */
   ref(): this {
     this.#wantRef = true;
     this.#syncRef();
@@ -538,6 +578,7 @@ export class PollerBase implements Disposable {
     if (tracing) trace(`poller ${this.#fd}: closed, ending ${this.#table.size} watch(es) and ${this.#streams.size} stream(s)`);
     const ended = [...this.#table.values()];
     this.#table.clear();
+    this.#unrefd = 0;
     this.#detached.clear();
     native.close();
     const err = closedError();
@@ -648,6 +689,7 @@ export class PollerBase implements Disposable {
     }
     for (const reg of ended) {
       this.#table.delete(reg.fd);
+      if (reg.mask & UNREF) this.#unrefd--;
       this.#detached.delete(reg);
     }
     for (const [reg, file] of detach) this.#detached.set(reg, file);
@@ -671,11 +713,11 @@ export class PollerBase implements Disposable {
 
   #assertNotWatched(fd: number): void {
     if (this.#table.has(fd) || this.#streams.has(fd)) {
-      throw libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
+      throw alreadyWatched(fd);
     }
   }
 
-  /** `state` is RAW for a kWatchMask watch; the kernel gets `mask` alone. */
+  /** `state` is RAW for a kWatchMask watch, UNREF for one that keeps nothing alive; the kernel gets `mask` alone. */
   #register(fd: number, mask: number, onEvent: ((event: PollEvent) => void) | OnMask, state = 0): Registration {
     const token = this.#newToken();
     try {
@@ -685,6 +727,7 @@ export class PollerBase implements Disposable {
     }
     const reg = new Registration(this.#owner, fd, token, mask | state, onEvent);
     this.#table.set(fd, reg);
+    if (state & UNREF) this.#unrefd++;
     if (tracing) trace(`poller ${this.#fd}: fd ${fd} added (${bitNames(mask, Bits)}, token ${token})`);
     this.#syncRef();
     return reg;
@@ -738,7 +781,7 @@ export class PollerBase implements Disposable {
       throw toPollError(e);
     }
     reg.token = token;
-    reg.mask = mask | (reg.mask & RAW);
+    reg.mask = mask | (reg.mask & (RAW | UNREF));
     if (detached) this.#detached.delete(reg);
     if (tracing) trace(`poller ${this.#fd}: fd ${reg.fd} ${detached ? 'added back' : 'modified'} (${bitNames(mask, Bits)}, token ${token})`);
   }
@@ -756,6 +799,7 @@ export class PollerBase implements Disposable {
       }
     }
     this.#table.delete(reg.fd);
+    if (reg.mask & UNREF) this.#unrefd--;
     if (tracing) trace(`poller ${this.#fd}: fd ${reg.fd} removed`);
     this.#syncRef();
     // A mask-level watch is removed only by its owner, who needs no telling (and no Error made
@@ -764,8 +808,9 @@ export class PollerBase implements Disposable {
   }
 
   // While something is watched the native side holds this poller strongly (events must reach
-  // it even if the application dropped its reference) and, unless unref()'d, keeps the loop
-  // alive. While nothing is watched an abandoned poller can be collected and its fd closed.
+  // it even if the application dropped its reference) and, while one of those watches is ref'd
+  // and the poller is not unref()'d, keeps the loop alive. While nothing is watched an abandoned
+  // poller can be collected and its fd closed.
   // Applied in a microtask: both only matter once this job has returned to the event loop, and
   // an add() and remove() in the same job (churn) then cost no native calls for them at all.
   #syncRef(): void {
@@ -783,7 +828,7 @@ export class PollerBase implements Disposable {
       this.#pinned = watching;
       native.pin(watching);
     }
-    const want = this.#wantRef && watching;
+    const want = this.#wantRef && this.#table.size > this.#unrefd;
     if (want !== this.#nativeRef) {
       this.#nativeRef = want;
       if (want) native.ref();
@@ -823,15 +868,14 @@ function closedError(): Error {
 }
 
 /**
- * createReadStream(fd, options) and createWriteStream(fd, options) without a poller of your
- * own: `options.poller` if given, else one made on first use for this thread, one for reading
- * and one for writing, so that a descriptor can have both streams at once (a poller watches an
- * fd once).
+ * createReadStream(fd, options), createWriteStream(fd, options) and createDuplex(fd, options)
+ * without a poller of your own: `options.poller` if given, else one made on first use for this
+ * thread for each kind, so that a descriptor can have a read and a write stream at once (a
+ * poller watches an fd once).
  */
 export function streamFunctions(Poller: PollerClass) {
-  let reader: PollerBase | null = null;
-  let writer: PollerBase | null = null;
-  const pick = (options: { poller?: PollerBase } | undefined, which: 'r' | 'w'): [PollerBase, object | undefined] => {
+  const pollers: Record<'r' | 'w' | 'd', PollerBase | null> = { r: null, w: null, d: null };
+  const pick = (options: { poller?: PollerBase } | undefined, which: 'r' | 'w' | 'd'): [PollerBase, object | undefined] => {
     if (options !== undefined && options !== null && typeof options === 'object' && 'poller' in options) {
       const { poller, ...rest } = options;
       if (poller !== undefined) {
@@ -840,8 +884,8 @@ export function streamFunctions(Poller: PollerClass) {
       }
       options = rest;
     }
-    if (which === 'r') return [(reader = reader === null || reader.closed ? new Poller() : reader), options];
-    return [(writer = writer === null || writer.closed ? new Poller() : writer), options];
+    const own = pollers[which];
+    return [own === null || own.closed ? (pollers[which] = new Poller()) : own, options];
   };
   return {
     createReadStream(fd: number, options?: ReadStreamOptions & { poller?: PollerBase }): PollReadStream {
@@ -851,6 +895,10 @@ export function streamFunctions(Poller: PollerClass) {
     createWriteStream(fd: number, options?: WriteStreamOptions & { poller?: PollerBase }): PollWriteStream {
       const [poller, rest] = pick(options, 'w');
       return poller.createWriteStream(fd, rest as WriteStreamOptions | undefined);
+    },
+    createDuplex(fd: number, options?: DuplexOptions & { poller?: PollerBase }): PollDuplex {
+      const [poller, rest] = pick(options, 'd');
+      return poller.createDuplex(fd, rest as DuplexOptions | undefined);
     },
   };
 }

@@ -51,12 +51,24 @@ export interface AddOptions {
    * (`ERR_POLL_NOT_WATCHED`). Never for `remove()` or `watch.remove()`, which its owner calls.
    */
   onEnd?: (reason: Error) => void;
+  /**
+   * Whether this watch keeps the event loop alive, as timers and sockets do (default true). With
+   * `false` the process may exit while it is watched; `poller.unref()` does that for every watch.
+   */
+  ref?: boolean;
 }
 
 /**
  * Bits shared by core and every native backend. The native side exports its own copy
  * (`binding.bits`) and core refuses a backend whose values differ.
  */
+/**
+ * The most events one wait may return (`options.maxEvents`). The native side has its own copy
+ * (`kMaxEvents` in poll/addon.h, exported as `binding.maxEvents`) and core refuses a backend
+ * whose value differs.
+ */
+export const MAX_EVENTS = 65536;
+
 export const Bits = {
   READABLE: 1,
   WRITABLE: 2,
@@ -107,6 +119,8 @@ export interface Backend {
   /** Interest bits this backend can honour; anything else is rejected before the kernel is asked. */
   readonly supported: number;
   readonly bits: Readonly<Record<keyof typeof Bits, number>>;
+  /** The native side's MAX_EVENTS (absent from test doubles that have no native side). */
+  readonly maxEvents?: number;
   create(buffer: Int32Array, onBatch: (count: number) => void): NativePoller;
   /** Descriptor I/O for core's streams: each returns bytes (or the previous flag), or -errno; none throws. */
   readonly io: BackendIo;
@@ -129,6 +143,8 @@ export interface BackendIo {
   strerror(errno: number): string;
   /** close(2): 0 or -errno. Where node:fs cannot close a descriptor it did not open (Deno). */
   close?(fd: number): number;
+  /** shutdown(2) of the sending side: 0 or -errno (ENOTSOCK for what is not a socket). */
+  shutdown?(fd: number): number;
 }
 
 /** A file as fstat() names it (`{ bigint: true }`): device and inode. */

@@ -1,4 +1,4 @@
-import { Bits } from './types.js';
+import { Bits, MAX_EVENTS } from './types.js';
 import { rangeError, typeError } from './errors.js';
 
 const MAX_FD = 2 ** 31 - 1;
@@ -63,8 +63,8 @@ export function validateMaxEvents(value: unknown): number {
   if (typeof value !== 'number') {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options.maxEvents" property must be of type number. Received ${describe(value)}`);
   }
-  if (!Number.isInteger(value) || value < 1 || value > 65536) {
-    throw rangeError(`The value of "options.maxEvents" is out of range. It must be an integer >= 1 && <= 65536. Received ${value}`);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_EVENTS) {
+    throw rangeError(`The value of "options.maxEvents" is out of range. It must be an integer >= 1 && <= ${MAX_EVENTS}. Received ${value}`);
   }
   return value;
 }
@@ -75,18 +75,20 @@ export function validateFunction(value: unknown, name: string): asserts value is
   }
 }
 
-/** add()'s options: its onEnd, if any. */
-export function validateAddOptions(options: unknown): ((reason: Error) => void) | undefined {
-  if (options === undefined) return undefined;
+/** add()'s options: its onEnd, if any, and whether the watch keeps the event loop alive. */
+export function validateAddOptions(options: unknown): { onEnd: ((reason: Error) => void) | undefined; ref: boolean } {
+  if (options === undefined) return { onEnd: undefined, ref: true };
   if (typeof options !== 'object' || options === null) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describe(options)}`);
   }
-  const unknownKey = Object.keys(options).find((k) => k !== 'onEnd');
+  const unknownKey = Object.keys(options).find((k) => k !== 'onEnd' && k !== 'ref');
   if (unknownKey !== undefined) throw typeError('ERR_INVALID_ARG_VALUE', `The "options" argument has an unknown property "${unknownKey}"`);
-  const onEnd = (options as { onEnd?: unknown }).onEnd;
-  if (onEnd === undefined) return undefined;
-  validateFunction(onEnd, 'options.onEnd');
-  return onEnd as (reason: Error) => void;
+  const { onEnd, ref } = options as { onEnd?: unknown; ref?: unknown };
+  if (onEnd !== undefined) validateFunction(onEnd, 'options.onEnd');
+  if (ref !== undefined && typeof ref !== 'boolean') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options.ref" property must be of type boolean. Received ${describe(ref)}`);
+  }
+  return { onEnd: onEnd as ((reason: Error) => void) | undefined, ref: ref ?? true };
 }
 
 export function validateSignal(options: unknown): AbortSignal | undefined {

@@ -19,6 +19,7 @@ type Op = 'add' | 'modify' | 'remove';
 export const E = constants.errno as Record<string, number>;
 
 export interface FakeBackendOptions {
+  maxEvents?: number;
   name?: 'epoll' | 'kqueue';
   supported?: number;
   bits?: Record<string, number>;
@@ -35,6 +36,7 @@ export class FakeBackend implements Backend {
   readonly name: 'epoll' | 'kqueue';
   readonly supported: number;
   readonly bits: Readonly<Record<keyof typeof Bits, number>>;
+  readonly maxEvents: number | undefined;
   readonly nativeFd: number;
   readonly createErrno: number | undefined;
 
@@ -59,6 +61,7 @@ export class FakeBackend implements Backend {
     this.name = options.name ?? 'epoll';
     this.supported = options.supported ?? ALL_BITS;
     this.bits = (options.bits ?? { ...Bits }) as Record<keyof typeof Bits, number>;
+    this.maxEvents = options.maxEvents;
     this.nativeFd = options.nativeFd ?? 42;
     this.createErrno = options.createErrno;
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setImmediate as immediate } from 'node:timers/promises';
-import { Bits, PollError, PollerBase, kModifyMask, kWatchMask, type PollEvent } from '../src/index.js';
+import { Bits, MAX_EVENTS, PollError, PollerBase, kModifyMask, kWatchMask, type PollEvent } from '../src/index.js';
 import { ALL_BITS, E, FakeBackend } from './fake-backend.js';
 import { noop, rejected, setup, thrown } from './helpers.js';
 
@@ -504,6 +504,14 @@ describe('backend bit values', () => {
     expect(err.message).toMatch(/PRIORITY/);
     expect(err.message).toContain('epoll');
     expect(fake.createCount).toBe(0);
+  });
+
+  it('a backend whose MAX_EVENTS disagrees with core is refused at construction; an equal one is taken', () => {
+    const fake = new FakeBackend({ maxEvents: MAX_EVENTS / 2 });
+    const err = thrown(() => new PollerBase(fake));
+    expect(err.message).toMatch(/MAX_EVENTS/);
+    expect(fake.createCount).toBe(0);
+    new PollerBase(new FakeBackend({ maxEvents: MAX_EVENTS })).close();
   });
 
   it('a backend missing a bit is refused', () => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Bits } from '@poll/core';
+import { Bits, MAX_EVENTS } from '@poll/core';
 import { Poller, backend } from '@poll/linux';
 import { fileURLToPath } from 'node:url';
 import { childFds, closeAll, fdTarget, runNode, sys, write } from '@poll/testkit';
@@ -113,7 +113,12 @@ describe('epoll specifics', () => {
     expect(caught.message).toMatch(/^EPERM: epoll cannot watch this kind of file .*always ready.*, epoll_ctl \(fd \d+\)$/);
   });
 
-  it('a batch buffer larger than 65536 events is refused with a RangeError by the native class itself', () => {
+  it("the addon's MAX_EVENTS is core's", () => {
+    expect(backend.maxEvents).toBe(MAX_EVENTS);
+  });
+
+  it('a batch buffer larger than MAX_EVENTS (65536) events is refused with a RangeError by the native class itself', () => {
+    expect(MAX_EVENTS).toBe(65536);
     for (const events of [65537, 1 << 20]) {
       expect(() => backend.create(new Int32Array(3 * events), () => {})).toThrow(
         expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }),

@@ -16,7 +16,7 @@ const probe = (loop: string, where: string) => runNode(path.join(fixtures, 'tear
 
 // Entry points reached through a poller, then the descriptor I/O functions (no poller).
 const withPoller = ['fd', 'add', 'add-throws', 'modify', 'remove', 'ref', 'unref', 'pin', 'close', 'deliver', 'teardown', 'finalize'];
-const withoutPoller = ['constructor', 'io.read', 'io.write', 'io.setNonblock', 'io.strerror'];
+const withoutPoller = ['constructor', 'io.read', 'io.write', 'io.setNonblock', 'io.shutdown', 'io.strerror'];
 
 describe('a worker terminated inside a native entry point', { timeout: 60_000 }, () => {
   for (const loop of ['uv', 'thread', 'napi']) {

@@ -10,8 +10,8 @@ export const Poller = pollerClass(backend);
 export type Poller = PollerBase;
 
 /** Streams on a descriptor, on a poller of this thread's own (or `options.poller`). */
-export const { createReadStream, createWriteStream } = streamFunctions(Poller);
+export const { createReadStream, createWriteStream, createDuplex } = streamFunctions(Poller);
 
 export { backend };
-export { PollError, PollerBase, Bits, PollReadStream, PollWriteStream, LIBRARY_ERROR_CODES } from '@poll/core';
-export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, LibraryErrorCode, Watch, ReadStreamOptions, WriteStreamOptions } from '@poll/core';
+export { PollError, PollerBase, Bits, PollDuplex, PollReadStream, PollWriteStream, LIBRARY_ERROR_CODES } from '@poll/core';
+export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, LibraryErrorCode, Watch, DuplexOptions, ReadStreamOptions, WriteStreamOptions } from '@poll/core';

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Poller, PollerBase, PollError, backend } from '@poll/poller';
+import { once } from 'node:events';
+import { Poller, PollerBase, PollError, PollDuplex, backend, createDuplex } from '@poll/poller';
 import * as linux from '@poll/linux';
 import { closeAll, sys, write } from '@poll/testkit';
 
@@ -26,6 +27,33 @@ describe('@poll/poller picks the backend for this platform', () => {
       await expect(event).resolves.toMatchObject({ fd: r, readable: true });
     } finally {
       closeAll(r, w);
+    }
+  });
+});
+
+describe('module-level createDuplex()', () => {
+  it("runs on a poller of this thread's own, or on options.poller, which then holds the fd", async () => {
+    const [a, b] = sys.socketpair();
+    const [c, d] = sys.socketpair();
+    using mine = new Poller();
+    try {
+      const own = createDuplex(a, { autoClose: false });
+      expect(own).toBeInstanceOf(PollDuplex);
+      const onMine = createDuplex(c, { poller: mine, autoClose: false });
+      // The control: only the poller it was given holds c.
+      expect(() => mine.add(c, { readable: true }, () => {})).toThrow(expect.objectContaining({ code: 'ERR_POLL_ALREADY_WATCHED' }));
+      expect(mine.size).toBe(0);
+      write(b, 'one');
+      write(d, 'two');
+      const [first] = await once(own, 'data');
+      const [second] = await once(onMine, 'data');
+      expect([String(first), String(second)]).toEqual(['one', 'two']);
+      own.destroy();
+      onMine.destroy();
+      await Promise.all([once(own, 'close'), once(onMine, 'close')]);
+      expect(() => createDuplex(a, { poller: {} } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    } finally {
+      closeAll(a, b, c, d);
     }
   });
 });

@@ -1,5 +1,5 @@
-// Streams on descriptors (Poller#createReadStream / #createWriteStream), on real FIFOs, ptys,
-// socketpairs, pipes and eventfds, in this process, in workers and in child processes.
+// Streams on descriptors (Poller#createReadStream / #createWriteStream / #createDuplex), on real
+// FIFOs, ptys, socketpairs, pipes and eventfds, in this process, in workers and in child processes.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -11,10 +11,21 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase } from '@poll/core';
-import { closeAll, isOpen, rawfs, runNode, runtime, runtimeArgs, sys } from '@poll/testkit';
+import { closeAll, isOpen, rawfs, read, runNode, runtime, runtimeArgs, sys } from '@poll/testkit';
 import type { Target } from './target.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+/** Resolves once `ready()` holds, checked every few ms: waiting for a state, not timing it. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  await within(
+    (async () => {
+      while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+    })(),
+    10_000,
+    what,
+  );
+}
 
 /** Resolves with what `stream` emitted once it ends; rejects on 'error'. */
 function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -56,8 +67,10 @@ export function streams(target: Target): void {
       pollers.push(p);
       const read = p.createReadStream.bind(p);
       const write = p.createWriteStream.bind(p);
+      const duplex = p.createDuplex.bind(p);
       p.createReadStream = (fd, options) => track(read(fd, options));
       p.createWriteStream = (fd, options) => track(write(fd, options));
+      p.createDuplex = (fd, options) => track(duplex(fd, options));
       return p;
     };
     const track = <T extends Readable | Writable>(stream: T): T => {
@@ -516,6 +529,276 @@ export function streams(target: Target): void {
       p.close();
       expect(() => p.createWriteStream(1)).toThrow(expect.objectContaining({ code: 'ERR_POLL_CLOSED' }));
       expect(p.size).toBe(0);
+    });
+
+    describe('a duplex on one descriptor', () => {
+      it('echo through one duplex on a socketpair, both ways, past full socket buffers: it reads while its writes wait for room, on one watch', async () => {
+        const [a, b] = sys.socketpair(); // both closed by their duplexes
+        const p = poller();
+        const client = p.createDuplex(a);
+        const echo = p.createDuplex(b);
+        // Listened for now: the echo may close (its writes done, its fd closed) before the client
+        // has read its end, which on the select path can come a turn of the loop later.
+        const closed = Promise.all([new Promise((r) => client.once('close', r)), new Promise((r) => echo.once('close', r))]);
+        // The echo keeps reading while its writes wait (it ignores write()'s false on purpose).
+        echo.on('data', (chunk: Buffer) => echo.write(chunk));
+        const data = pattern(4 * 1024 * 1024);
+        expect(client.write(data)).toBe(false); // far beyond the socket buffer: backpressure
+        client.end();
+        // Nobody reads the client: the echo has read everything, and its writes wait for room.
+        await until(() => echo.bytesRead === data.length, 'the echo reading everything');
+        expect(echo.writableLength).toBeGreaterThan(0);
+        expect(echo.bytesWritten).toBeLessThan(data.length);
+        expect(p.size).toBeLessThanOrEqual(2); // one watch per descriptor, however many sides wait
+        const back = collect(client);
+        expect((await within(back, 20_000, 'the echo')).equals(data)).toBe(true);
+        expect(client.bytesWritten).toBe(data.length);
+        await within(closed, 5000, 'both duplexes closing');
+        expect(isOpen(a)).toBe(false);
+        expect(isOpen(b)).toBe(false);
+      });
+
+      it("half-open off (the default, as net.Socket): the peer's shutdown ends the read side and the write side with it, and the fd is closed", async () => {
+        const [a, b] = sys.socketpair();
+        open.push(b);
+        const p = poller();
+        const d = p.createDuplex(a);
+        const peer = p.createDuplex(b, { allowHalfOpen: true, autoClose: false });
+        const got = collect(d);
+        const peerGot = collect(peer);
+        const finished = once(d, 'finish');
+        const closed = once(d, 'close');
+        peer.end('bye'); // shuts down b's sending side: d reads the end
+        expect((await got).toString()).toBe('bye');
+        await finished; // ended by itself
+        expect((await within(peerGot, 5000, "the peer reading d's end")).toString()).toBe('');
+        await closed;
+        expect(isOpen(a)).toBe(false);
+      });
+
+      it("half-open on: after the peer's shutdown the write side still writes; end() is the peer's end of file, then the fd is closed", async () => {
+        const [a, b] = sys.socketpair();
+        open.push(b);
+        const p = poller();
+        const d = p.createDuplex(a, { allowHalfOpen: true });
+        const peer = p.createDuplex(b, { allowHalfOpen: true, autoClose: false });
+        const peerChunks: string[] = [];
+        peer.on('data', (c: Buffer) => peerChunks.push(c.toString()));
+        let peerEnded = false;
+        const peerEnd = once(peer, 'end').then(() => (peerEnded = true));
+        const got = collect(d);
+        peer.end('question');
+        expect((await got).toString()).toBe('question');
+        expect(d.writable).toBe(true); // the control for the test above: still open for writes
+        d.write('answer');
+        await until(() => peerChunks.join('') === 'answer', 'the answer reaching the peer');
+        expect(peerEnded).toBe(false); // no end of file yet: only end() sends it
+        expect(isOpen(a)).toBe(true);
+        const closed = once(d, 'close');
+        d.end();
+        await within(peerEnd, 5000, "the peer reading d's end");
+        await closed;
+        expect(isOpen(a)).toBe(false);
+      });
+
+      it('end() finishes the writes, every byte first; with autoClose: false the fd stays open, its O_NONBLOCK given back', async () => {
+        const [a, b] = sys.socketpair({ nonblock: false });
+        open.push(a);
+        const p = poller();
+        const d = p.createDuplex(a, { autoClose: false });
+        expect(sys.fdFlags(a).nonblock).toBe(true); // while the duplex has it
+        const reader = p.createReadStream(b); // closes b at its end, which ends d's read side
+        const all = collect(reader);
+        const data = pattern(1024 * 1024);
+        d.end(data);
+        expect((await all).equals(data)).toBe(true); // to the end of file: d shut its side down
+        d.resume();
+        await once(d, 'close');
+        expect(isOpen(a)).toBe(true);
+        expect(sys.fdFlags(a).nonblock).toBe(false);
+      });
+
+      it('destroy() closes the fd (autoClose) and answers writes waiting for room; autoClose: false leaves it open and usable (the control)', async () => {
+        const [a, b] = sys.socketpair();
+        const [c, e] = sys.socketpair();
+        open.push(b, c, e);
+        const p = poller();
+        const d = p.createDuplex(a);
+        d.on('error', () => {});
+        const answers: Array<string | undefined> = [];
+        d.write(pattern(4 * 1024 * 1024), (err) => answers.push(err?.code));
+        await until(() => d.bytesWritten > 0, 'the first bytes');
+        expect(answers).toEqual([]);
+        d.destroy();
+        await once(d, 'close');
+        expect(answers).toEqual(['ERR_STREAM_DESTROYED']);
+        expect(isOpen(a)).toBe(false);
+        expect(p.size).toBe(0);
+        const kept = p.createDuplex(c, { autoClose: false });
+        kept.destroy();
+        await once(kept, 'close');
+        expect(isOpen(c)).toBe(true);
+        expect(rawfs.writeSync(c, 'still here')).toBe(10);
+        expect(read(e)).toBe('still here');
+      });
+
+      it('writing to a socket whose peer is gone: an error event with a PollError (EPIPE), and the fd is closed', async () => {
+        const [a, b] = sys.socketpair();
+        closeAll(b);
+        const d = poller().createDuplex(a);
+        const closed = new Promise((resolve) => d.once('close', resolve)); // once() would reject on 'error'
+        d.write('nobody listens');
+        const [err] = await once(d, 'error');
+        expect(err).toMatchObject({ name: 'PollError', code: 'EPIPE', syscall: 'write', fd: a, errno: -os.constants.errno.EPIPE });
+        await closed;
+        expect(isOpen(a)).toBe(false);
+      });
+
+      it('closing the poller ends its duplexes with ERR_POLL_CLOSED: one waiting for data, one idle; a later write fails', async () => {
+        const [a, b] = sys.socketpair();
+        const [c, e] = sys.socketpair();
+        open.push(b, e);
+        const p = poller();
+        const waiting = p.createDuplex(a);
+        waiting.resume();
+        const idle = p.createDuplex(c);
+        await until(() => p.size === 1, 'the reader waiting');
+        const errors = Promise.all([once(waiting, 'error'), once(idle, 'error')]);
+        p.close();
+        const [[first], [second]] = await within(errors, 5000, 'both duplexes ending');
+        expect(first).toMatchObject({ code: 'ERR_POLL_CLOSED' });
+        expect(second).toMatchObject({ code: 'ERR_POLL_CLOSED' });
+        const late = await new Promise<Error | null | undefined>((resolve) => idle.write('after close', resolve));
+        expect(late).toMatchObject({ code: 'ERR_STREAM_DESTROYED' });
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(isOpen(a)).toBe(false);
+        expect(isOpen(c)).toBe(false);
+      });
+
+      it('an aborted signal ends it with AbortError and lets go of the descriptor: closed (autoClose), or free on the poller', async () => {
+        const [a, b] = sys.socketpair();
+        const [c, e] = sys.socketpair();
+        open.push(b, c, e);
+        const p = poller();
+        const gone = p.createDuplex(a, { signal: AbortSignal.abort() });
+        const [err] = await once(gone, 'error');
+        expect(err).toMatchObject({ name: 'AbortError' });
+        if (!gone.closed) await once(gone, 'close');
+        expect(isOpen(a)).toBe(false);
+        const freed = p.createDuplex(c, { signal: AbortSignal.abort(), autoClose: false });
+        const [err2] = await once(freed, 'error');
+        expect(err2).toMatchObject({ name: 'AbortError' });
+        const watch = p.add(c, { readable: true }, () => {});
+        watch.remove();
+        const again = p.createDuplex(c, { autoClose: false });
+        // The control: a live duplex's fd is refused.
+        expect(() => p.add(c, { readable: true }, () => {})).toThrow(expect.objectContaining({ code: 'ERR_POLL_ALREADY_WATCHED' }));
+        rawfs.writeSync(e, 'still mine');
+        const [chunk] = await within(once(again, 'data'), 5000, 'data on the fd');
+        expect(String(chunk)).toBe('still mine');
+      });
+
+      it("encoding: the read side's chunks are strings decoded across reads; defaultEncoding for strings written; bad options throw and change nothing", async () => {
+        const [a, b] = sys.socketpair();
+        open.push(b);
+        const p = poller();
+        const d = p.createDuplex(a, { encoding: 'utf8', chunkSize: 3, defaultEncoding: 'hex' });
+        const chunks: unknown[] = [];
+        d.on('data', (c) => chunks.push(c));
+        d.write(Buffer.from('pong').toString('hex'));
+        await until(() => read(b) === 'pong', 'the hex-encoded string arriving as bytes');
+        rawfs.writeSync(b, Buffer.from('añb€'));
+        await until(() => chunks.join('') === 'añb€', 'the characters');
+        expect(chunks.every((c) => typeof c === 'string')).toBe(true);
+        const [x] = sys.socketpair();
+        open.push(x);
+        for (const bad of [{ encoding: 'utf-9' }, { defaultEncoding: 'utf-9' }, { allowedHalfOpen: true }]) {
+          expect(() => p.createDuplex(x, bad as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+        }
+        for (const bad of [{ allowHalfOpen: 'yes' }, { autoClose: 1 }, { highWaterMark: '1' }]) {
+          expect(() => p.createDuplex(x, bad as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+        }
+        expect(p.size).toBe(1);
+        const fine = p.createDuplex(x, { autoClose: false }); // x was left free
+        fine.destroy();
+      });
+
+      it("a pty: a duplex on the slave reads the master's keys and writes back, on a description of its own (the caller's stays blocking)", async () => {
+        const [master, slave] = sys.openpty();
+        open.push(master, slave);
+        const p = poller();
+        const d = p.createDuplex(slave, { autoClose: false });
+        const screen = p.createReadStream(master, { autoClose: false });
+        const shown: string[] = [];
+        screen.on('data', (c: Buffer) => shown.push(c.toString()));
+        const first = new Promise<string>((resolve) => d.once('data', (c: Buffer) => resolve(c.toString())));
+        rawfs.writeSync(master, 'keys');
+        expect(await first).toBe('keys');
+        d.write('shown');
+        await until(() => shown.join('') === 'shown', 'the output on the master');
+        if (process.platform === 'linux') expect(sys.fdFlags(slave).nonblock).toBe(false);
+        d.destroy();
+        await once(d, 'close');
+        expect(isOpen(slave)).toBe(true);
+        expect(sys.fdFlags(slave).nonblock).toBe(false);
+      });
+
+      it("a pty master: the slave's writes arrive, the duplex's reach the slave, and the slave closing ends it (EIO), closing the master", async () => {
+        const [master, slave] = sys.openpty(); // the master closed by its duplex, the slave below
+        const p = poller();
+        const d = p.createDuplex(master);
+        const got = collect(d);
+        d.write('to the slave');
+        const slaveSide = p.createReadStream(slave, { autoClose: false });
+        const first = new Promise<string>((resolve) => slaveSide.once('data', (c: Buffer) => resolve(c.toString())));
+        expect(await first).toBe('to the slave');
+        slaveSide.destroy();
+        await once(slaveSide, 'close');
+        rawfs.writeSync(slave, 'from the slave');
+        await until(() => d.bytesRead === 14, 'the slave\'s bytes read');
+        rawfs.closeSync(slave);
+        expect((await got).toString()).toBe('from the slave');
+        await once(d, 'close');
+        expect(isOpen(master)).toBe(false);
+      });
+    });
+
+    describe("ref() and unref(): whether a stream's wait keeps the process alive", () => {
+      const run = (kind: string, ref: string, aliveFor?: number) =>
+        runNode(path.join(fixtures, 'stream-ref.mjs'), [target.module, kind, ref], aliveFor === undefined ? {} : { aliveFor });
+
+      it("an unref()'d stream waiting on the kernel lets the process exit: a reader, a writer waiting for room, a duplex waiting for both", async () => {
+        const results = await Promise.all(['read', 'write', 'duplex'].map((kind) => run(kind, 'unref')));
+        for (const result of results) {
+          expect(result.stderr).toBe('');
+          expect(result).toMatchObject({ code: 0, signal: null });
+          expect(result.json.watching).toBe(1); // it was waiting
+        }
+        expect(results[1]!.json.pending).toBeGreaterThan(0);
+        expect(results[2]!.json.pending).toBeGreaterThan(0);
+      });
+
+      it('the same streams ref\'d, as made or ref()\'d again after unref(), keep it alive (the control)', async () => {
+        const results = await Promise.all([...['read', 'write', 'duplex'].map((kind) => run(kind, 'ref', 500)), run('duplex', 'again', 500)]);
+        for (const result of results) {
+          expect(result.json?.watching).toBe(1);
+          expect(result.alive).toBe(true);
+        }
+      });
+
+      it("poller.unref() lets the process exit with a ref'd stream waiting; a ref'd add() watch beside an unref()'d stream keeps it (the control)", async () => {
+        const [unrefd, beside] = await Promise.all([run('duplex', 'poller'), run('duplex', 'beside', 500)]);
+        expect(unrefd).toMatchObject({ code: 0, signal: null, json: { watching: 1 } });
+        expect(beside.json).toMatchObject({ watching: 2 });
+        expect(beside.alive).toBe(true);
+      });
+
+      it("add() with { ref: false } lets the process exit while watching; without it, it stays (the control)", async () => {
+        const [unrefd, refd] = await Promise.all([run('add', 'unref'), run('add', 'ref', 500)]);
+        expect(unrefd).toMatchObject({ code: 0, signal: null, json: { watching: 1 } });
+        expect(refd.json).toMatchObject({ watching: 1 });
+        expect(refd.alive).toBe(true);
+      });
     });
   });
 }

@@ -35,7 +35,7 @@ enum Bit : int32_t {
 
 // Each event is three int32s in the JS buffer: fd, token, mask.
 constexpr size_t kSlot = 3;
-// Must equal the upper bound of maxEvents in packages/core/src/validate.ts.
+// core's MAX_EVENTS (packages/core/src/types.ts), which checks this copy (exported as maxEvents).
 constexpr size_t kMaxEvents = 65536;
 
 // At module set-up only.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "poll/addon.h"
@@ -33,7 +34,7 @@ class BatchSink {
     // the reservations below fail or every wait fail with EINVAL (epoll_wait's maxevents is an
     // int).
     if (length / kSlot > kMaxEvents) {
-      ThrowRange(env, "poll: the event buffer holds more than 65536 events");
+      ThrowRange(env, ("poll: the event buffer holds more than " + std::to_string(kMaxEvents) + " events").c_str());
       return false;
     }
     env_ = env;

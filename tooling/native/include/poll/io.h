@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -94,19 +95,35 @@ inline napi_value IoSetNonblock(napi_env env, napi_callback_info info) {
   return Number(env, (flags & O_NONBLOCK) ? 1 : 0);
 }
 
+// (fd) alone; false after throwing.
+inline bool FdArg(napi_env env, napi_callback_info info, int32_t* fd) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return false;
+  if (napi_get_value_int32(env, argv[0], fd) != napi_ok) {
+    ThrowType(env, "poll: expected (fd)");
+    return false;
+  }
+  return true;
+}
+
 // (fd): close(2), 0 or -errno, for runtimes whose node:fs cannot close a descriptor it did not
 // open itself (Deno). Not retried on EINTR: on Linux the descriptor is gone even then.
 inline napi_value IoClose(napi_env env, napi_callback_info info) {
   POLL_PROBE(env, "io.close");
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    ThrowType(env, "poll: expected (fd)");
-    return nullptr;
-  }
+  if (!FdArg(env, info, &fd)) return nullptr;
   return Number(env, close(fd) < 0 ? -errno : 0);
+}
+
+// (fd): shutdown(2) of the sending side, 0 or -errno: a duplex stream's end() on a socket, so
+// that its peer reads the end of file while this side still reads, as net.Socket's end() does.
+// Anything else answers ENOTSOCK, which the stream takes as nothing to do.
+inline napi_value IoShutdown(napi_env env, napi_callback_info info) {
+  POLL_PROBE(env, "io.shutdown");
+  int32_t fd;
+  if (!FdArg(env, info, &fd)) return nullptr;
+  return Number(env, shutdown(fd, SHUT_WR) < 0 ? -errno : 0);
 }
 
 // strerror() for the errno a read or write returned, for the PollError's message.
@@ -128,7 +145,7 @@ inline Napi::Object IoObject(Napi::Env env) {
   const struct {
     const char* name;
     napi_callback fn;
-  } functions[] = {{"read", IoRead}, {"write", IoWrite}, {"setNonblock", IoSetNonblock}, {"close", IoClose}, {"strerror", IoStrerror}};
+  } functions[] = {{"read", IoRead}, {"write", IoWrite}, {"setNonblock", IoSetNonblock}, {"close", IoClose}, {"shutdown", IoShutdown}, {"strerror", IoStrerror}};
   for (const auto& f : functions) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn) == napi_ok) io.Set(f.name, Napi::Value(env, fn));
