@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { runInSim } from '@poll/gpio-sim';
-import { renderChart } from './src/chart.mjs';
+import { machineName, renderChart } from './src/chart.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -248,13 +248,17 @@ const unit = {
   gpio: 'GPIO interrupts/s through onoff, simulated pins (gpio-sim, FUSE)',
 };
 
+// A virtual machine's CPUs carry the hypervisor flag (Linux: /proc/cpuinfo).
+const virtual = process.platform === 'linux' && /^flags\s*:.*\bhypervisor\b/m.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, virtual, memory: os.totalmem(), kernel: os.release(), node: process.version };
+
 if (quick) {
   const count = runs.filter((r) => !r.result.skipped).length;
   console.log(`bench --quick: ${count} measurements of ${SCENARIOS.length} scenarios × ${IMPLS.length} implementations ran; every event delivered (too short to mean anything about speed)`);
   process.exit(0);
 }
 console.log(`\npoll benchmarks — ${REPS} repetitions, interleaved, ${BUDGET_MS} ms per measurement`);
-console.log(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(`${machineName(machine)}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
 for (const scenario of SCENARIOS) {
   console.log(`${scenario} (${unit[scenario]})`);
   for (const impl of IMPLS) {
@@ -316,7 +320,7 @@ const out = path.join(root, 'docs', 'bench');
 fs.mkdirSync(out, { recursive: true });
 const report = {
   date: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory: os.totalmem(), kernel: os.release(), node: process.version },
+  machine,
   settings: { repetitions: REPS, budgetMs: BUDGET_MS, idle: IDLE },
   summary,
   ratios,

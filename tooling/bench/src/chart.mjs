@@ -12,6 +12,11 @@ const TITLES = {
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const k = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
 
+/** "2 vCPUs (a VM; AMD EPYC)": a guest's CPUs are shares of a host's, not whole chips. */
+export function machineName(m) {
+  return m.virtual ? `${m.cpus} vCPUs (a VM; ${m.model})` : `${m.cpus} CPUs (${m.model})`;
+}
+
 export function renderChart(report, labels) {
   const impls = ['poll', 'thread', 'dropin', 'epoll', 'net', 'c', 'cnest'];
   const width = 760;
@@ -42,7 +47,7 @@ export function renderChart(report, labels) {
     y += 22;
   }
   const m = report.machine;
-  const sub = `${m.cpus} × ${m.model}, Linux ${m.kernel}, Node ${m.node}, ${report.date.slice(0, 10)}; medians of ${report.settings.repetitions} interleaved runs`;
+  const sub = `${machineName(m)}, Linux ${m.kernel}, Node ${m.node}, ${report.date.slice(0, 10)}; medians of ${report.settings.repetitions} interleaved runs`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="system-ui, sans-serif">
 <style>.t{font-size:16px;font-weight:600}.s{font-size:11px;fill:#555}.h{font-size:13px;font-weight:600}.l{font-size:12px}.v{font-size:11px}</style>
 <rect width="100%" height="100%" fill="#fff"/>
