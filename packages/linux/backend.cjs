@@ -2,13 +2,16 @@
 // The epoll backend as core expects it. CommonJS so that @poll/poller can require() it.
 // `exports.backend =` (not `module.exports =`) so that Node's CommonJS lexer sees the name and
 // `import { backend } from '@poll/linux/backend'` works from ESM too.
+// Where it runs is npm's own list of where it installs: package.json's "os" (under publishConfig
+// in the workspace, so that it installs everywhere for development; top-level once packed).
+const platforms = (pkg) => pkg.os ?? pkg.publishConfig.os;
 const loaded = require('@poll/core/load-backend')({
   pkg: '@poll/linux',
   dir: __dirname,
   load: require('node-gyp-build'),
   name: 'epoll',
   className: 'Epoll',
-  platforms: ['linux', 'android'],
+  platforms: platforms(require('./package.json')),
   serves: 'Linux',
   registeredFiles: require('./registered-files.cjs'),
 });
