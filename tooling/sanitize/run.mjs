@@ -1,21 +1,23 @@
 // pnpm sanitize [asan|tsan|valgrind]
 //
-// asan: rebuilds @poll/linux's addon and the test helpers with AddressSanitizer and
-//   UndefinedBehaviorSanitizer (-fno-sanitize-recover: any undefined behaviour aborts), runs
-//   @poll/linux's tests on them (epoll, the waiter-thread loop with the behaviour suite and the
-//   model-based test, the create fallback) with the sanitizer runtimes preloaded into Node, then
-//   rebuilds the ordinary addon. CI runs this one.
-// tsan: rebuilds the test helpers (whose ThreadedEpoll is the waiter-thread loop @poll/bsd
-//   uses) with ThreadSanitizer and drives that loop in plain Node processes (vitest's own
-//   native threads are not ours to judge): the workout, pingpong and fanin at full speed (the
-//   loop thread draining while the waiter is parked), and 100 workers terminated mid-callback.
-//   Its own negative control is a planted race (testkit's plantedRace).
+// asan: rebuilds @poll/linux's addon, its tests' probed build of it and the test helpers with
+//   AddressSanitizer and UndefinedBehaviorSanitizer (-fno-sanitize-recover: any undefined
+//   behaviour aborts), runs @poll/linux's tests on them (epoll, the waiter-thread loop with the
+//   behaviour suite and the model-based test, the create fallback, the teardown probes) with the
+//   sanitizer runtimes preloaded into Node, then rebuilds the ordinary ones. CI runs this one.
+// tsan: rebuilds @poll/linux's addon (whose loops include the waiter-thread loop @poll/bsd uses,
+//   here on epoll) and the test helpers with ThreadSanitizer and drives that loop in plain Node
+//   processes (vitest's own native threads are not ours to judge): the workout, pingpong and
+//   fanin at full speed (the loop thread draining while the waiter is parked), and 100 workers
+//   terminated mid-callback. Its own negative control is a planted race (testkit's plantedRace).
 // valgrind: runs a workout of the ordinary addon (both loops, workers, rebuilds, close inside a
 //   callback) under memcheck; any invalid read, write or use of uninitialised memory fails.
 //
 // Each first proves it can fail: a planted one-byte heap overflow (testkit's plantedOverflow)
 // must be reported, or the run is worthless and says so.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -43,6 +45,8 @@ const vitest = (args, env) => sh(process.execPath, [path.join(root, 'node_module
 
 const planted = `import('${path.join(root, 'tooling/testkit/index.js')}').then(({ sys }) => sys.plantedOverflow())`;
 const rebuild = (env) => sh('pnpm', ['--filter', '@poll/linux', '--filter', '@poll/testkit', 'run', 'build'], { env });
+// @poll/linux's teardown tests load a probed build of its addon; built here with the same flags.
+const rebuildProbed = (env) => sh(process.execPath, [path.join(root, 'packages', 'linux', 'test', 'native', 'probed.mjs')], { env });
 
 if (mode === 'asan') {
   if (process.platform !== 'linux') {
@@ -58,7 +62,8 @@ if (mode === 'asan') {
     ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:halt_on_error=1',
     UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
   };
-  let status = rebuild({ ...process.env, CXXFLAGS: flags, CFLAGS: flags, LDFLAGS: '-fsanitize=address,undefined' });
+  const sanitized = { ...process.env, CXXFLAGS: flags, CFLAGS: flags, LDFLAGS: '-fsanitize=address,undefined' };
+  let status = rebuild(sanitized) || rebuildProbed(sanitized);
   if (status === 0) {
     const control = capture(process.execPath, ['-e', planted], env);
     // UBSan's object-size check may see it before ASan does; either one stopping it will do.
@@ -72,7 +77,7 @@ if (mode === 'asan') {
     }
   }
   // Leave the ordinary build behind, whatever happened.
-  const restored = rebuild(process.env);
+  const restored = rebuild(process.env) || rebuildProbed(process.env);
   console.log(status === 0 ? 'sanitize: @poll/linux passes its tests under ASan and UBSan' : 'sanitize: FAILED');
   process.exit(status || restored);
 }
@@ -88,18 +93,24 @@ if (mode === 'tsan') {
     LD_PRELOAD: compilerFile('libtsan.so'),
     TSAN_OPTIONS: `halt_on_error=1 report_signal_unsafe=0 suppressions=${path.join(here, 'tsan.supp')}`,
   };
-  const rebuildTestkit = (e) => sh('pnpm', ['--filter', '@poll/testkit', 'run', 'build'], { env: e });
-  let status = rebuildTestkit({ ...process.env, CXXFLAGS: flags, CFLAGS: flags, LDFLAGS: '-fsanitize=thread' });
+  let status = rebuild({ ...process.env, CXXFLAGS: flags, CFLAGS: flags, LDFLAGS: '-fsanitize=thread' });
   if (status === 0) {
     const race = `import('${path.join(root, 'tooling/testkit/index.js')}').then(({ sys }) => sys.plantedRace())`;
     // ASLR layouts newer than this TSan knows make it refuse to start: run without them.
     const control = capture('setarch', ['-R', process.execPath, '-e', race], env);
+    // The race is planted in the test helpers; the loop under test is @poll/linux's addon, built
+    // by the same rebuild: it must carry TSan's instrumentation too.
+    const linux = path.join(path.dirname(createRequire(import.meta.url).resolve('@poll/linux/package.json')), 'native', 'build', 'Release', 'poll_linux.node');
+    const instrumented = fs.existsSync(linux) && fs.readFileSync(linux).includes('__tsan_func_entry');
     if (!/ThreadSanitizer: data race/.test(control.stderr)) {
       console.error(`sanitize: TSan did not report the planted race; this run proves nothing.\n${control.stderr.slice(0, 2000)}`);
       status = 1;
+    } else if (!instrumented) {
+      console.error(`sanitize: ${linux} was not built with ThreadSanitizer; this run proves nothing.`);
+      status = 1;
     } else {
       console.log('sanitize: the planted race is reported by TSan (the check can fail)');
-      const threaded = pathToFileURL(path.join(root, 'tooling', 'testkit', 'threaded.js')).href;
+      const threaded = pathToFileURL(path.join(here, 'thread-loop.mjs')).href;
       const runs = [
         [path.join(here, 'workout.mjs')],
         [path.join(root, 'tooling', 'bench', 'src', 'run-js.mjs'), 'thread', 'pingpong', '500'],
@@ -112,7 +123,7 @@ if (mode === 'tsan') {
       }
     }
   }
-  const restored = rebuildTestkit(process.env);
+  const restored = rebuild(process.env);
   console.log(status === 0 ? 'sanitize: the waiter-thread loop runs clean under TSan' : 'sanitize: FAILED');
   process.exit(status || restored);
 }

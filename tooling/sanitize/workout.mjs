@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Poller } from '@poll/linux';
-import { Poller as Threaded } from '@poll/testkit/threaded';
+import { Poller as Threaded } from './thread-loop.mjs';
 import { sys } from '@poll/testkit';
 
 process.on('warning', () => {}); // POLL_REBUILT is expected here

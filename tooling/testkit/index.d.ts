@@ -44,8 +44,6 @@ export declare function runNode(
   args?: string[],
   options?: { timeout?: number; execArgv?: string[]; aliveFor?: number },
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; json: any; alive: boolean }>;
-/** @poll/linux's addon built with the teardown probe (Linux). */
-export declare const probedAddonPath: string;
 /** writeSync, readSync and closeSync as node:fs has them, made of the system calls (Deno's node:fs refuses descriptors it did not open). */
 export declare const rawfs: {
   writeSync(fd: number, data: string | Uint8Array): number;

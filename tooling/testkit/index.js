@@ -17,12 +17,6 @@ export const sys = require(path.join(here, 'native', 'build', 'Release', 'poll_t
 export const fixtures = path.join(here, 'fixtures');
 
 /**
- * Linux: @poll/linux's addon built with the teardown probe (native/src/teardown-probe.h), whose
- * entry points can be made to meet a worker's terminate() exactly: `armProbe(where, fd)`.
- */
-export const probedAddonPath = path.join(here, 'native', 'build', 'Release', 'poll_probed.node');
-
-/**
  * The fault injector (native/src/faults.c), for a child process started with
  * `LD_PRELOAD=<faultsLibrary>`: `faults.arm('epoll_ctl', { fd, op: 'add', skip: 1, times: 1, errno: 'ENOMEM' })`
  * makes matching calls fail without reaching the kernel; `faults.count(call)` says how many

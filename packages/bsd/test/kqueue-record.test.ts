@@ -1,13 +1,15 @@
 // KqueueKernel's record of which filters the kernel holds, checked where no real kqueue is
-// needed: on Linux, against a fake kevent() whose changes can be made to fail (testkit's
-// kqueueRecord). What must hold: whatever fails, remove() leaves no filter behind, so the
-// waiter thread never spins on a registration nobody can delete. The real kernels run the
+// needed: on Linux, against a fake kevent() whose changes can be made to fail (native/, built
+// here by the compiler). What must hold: whatever fails, remove() leaves no filter behind, so
+// the waiter thread never spins on a registration nobody can delete. The real kernels run the
 // behaviour suite in the macOS and FreeBSD workflows.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findNodedir } from '@poll/build-native/lib';
 import { closeAll, sys } from '@poll/testkit';
 
@@ -26,8 +28,36 @@ type Record = {
   held(fd: number): number;
 };
 
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// The compiler on native/kqueue-record.cc: KqueueKernel (../native/src/kqueue.h) over the
+// <sys/event.h> of native/fake-kqueue, whose kevent() kqueue-record.cc supplies. Built into the
+// addon the tests below drive, and checked again in NetBSD's shape.
+const compile = (...extra: string[]) =>
+  spawnSync(
+    process.env.CXX ?? 'c++',
+    [
+      '-std=c++17', '-Wall', '-Wextra', '-Werror', ...extra,
+      '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
+      `-I${path.join(findNodedir()!, 'include', 'node')}`, `-I${path.dirname(require.resolve('node-addon-api/package.json'))}`,
+      `-I${require('@poll/native-glue').include_dir}`, `-I${path.join(here, '..', 'native', 'src')}`,
+      `-I${path.join(here, 'native', 'fake-kqueue')}`, path.join(here, 'native', 'kqueue-record.cc'),
+    ],
+    { encoding: 'utf8' },
+  );
+
 if (process.platform === 'linux') {
-  const kq = (sys as unknown as { kqueueRecord: Record }).kqueueRecord;
+  let kq: Record;
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poll-kqueue-record-'));
+    const addon = path.join(dir, 'kqueue_record.node');
+    const result = compile('-shared', '-fPIC', '-pthread', '-o', addon);
+    if (result.status !== 0) throw new Error(`building the kqueue record addon failed:\n${result.stderr}`);
+    kq = require(addon);
+  }, 120_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   describe('the kqueue backend records what the kernel holds, whatever fails', () => {
     beforeEach(() => kq.reset());
@@ -101,18 +131,7 @@ if (process.platform === 'linux') {
   });
 
   it('kqueue.h compiles, warnings as errors, where kevent\'s filter is unsigned (NetBSD\'s uint32_t)', () => {
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-    const addonApi = path.dirname(createRequire(import.meta.url).resolve('node-addon-api/package.json'));
-    const result = spawnSync(
-      process.env.CXX ?? 'c++',
-      [
-        '-std=c++17', '-fsyntax-only', '-Wall', '-Wextra', '-Werror', '-DPOLL_FAKE_NETBSD_KEVENT',
-        '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', `-I${path.join(findNodedir()!, 'include', 'node')}`, `-I${addonApi}`,
-        `-I${path.join(root, 'tooling/native/include')}`, `-I${path.join(root, 'packages/bsd/native/src')}`,
-        `-I${path.join(root, 'tooling/testkit/native/fake-kqueue')}`, path.join(root, 'tooling/testkit/native/src/kqueue-record.cc'),
-      ],
-      { encoding: 'utf8' },
-    );
+    const result = compile('-fsyntax-only', '-DPOLL_FAKE_NETBSD_KEVENT');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

@@ -2,16 +2,19 @@
 // calls that would run JavaScript fail; every native entry point must then end quietly, and the
 // environment's teardown must still close the poller's descriptor and join its waiter thread.
 //
-// Deterministic: the testkit's probed build of this addon (the same sources with
+// Deterministic: a probed build of this addon (native/probed.mjs: the same sources with
 // POLL_TEARDOWN_PROBE) holds the worker inside one named entry point until the main thread has
 // called terminate(), for each entry point on each loop. The control shows that this state is
 // one where node-addon-api's own error path aborts the process, as poll's entry points did.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runNode } from '@poll/testkit';
+import { ensureProbed } from './native/probed.mjs';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+beforeAll(() => ensureProbed(), 300_000);
+
 const probe = (loop: string, where: string) => runNode(path.join(fixtures, 'teardown.mjs'), [loop, where], { timeout: 20_000 });
 
 // Entry points reached through a poller, then the descriptor I/O functions (no poller).

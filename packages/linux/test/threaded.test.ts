@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runNode } from '@poll/testkit';
 
-behaviourSuite(await targetFor('epoll behind a waiter thread (the kqueue loop integration)', '@poll/testkit/threaded', import.meta.url));
+behaviourSuite(await targetFor('epoll behind a waiter thread (the kqueue loop integration)', './fixtures/thread-poller.mjs', import.meta.url));
 
 const misuse = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'threaded-misuse.mjs');
 

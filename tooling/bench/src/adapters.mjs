@@ -4,9 +4,13 @@
 // net.Socket, libuv has already read the data when 'data' fires, so there is nothing left to do.
 import net from 'node:net';
 import { createRequire } from 'node:module';
+import { pollerClass } from '@poll/core';
 import { sys } from '@poll/testkit';
 
 const require = createRequire(import.meta.url);
+
+/** A Poller on @poll/linux's epoll driven by one of the loops its addon offers: 'uv', 'thread', 'napi'. */
+export const pollerOn = (loop) => pollerClass(require('@poll/linux/backend').loops[loop]);
 
 function pollAdapter(Poller) {
   const poller = new Poller();
@@ -50,13 +54,11 @@ export async function adapter(name) {
     case 'thread':
       // poll's waiter-thread loop (what @poll/bsd runs on macOS and the BSDs), here with epoll
       // behind it, so it can be measured side by side with the uv_poll loop.
-      return pollAdapter((await import('@poll/testkit/threaded')).Poller);
-    case 'napi': {
+      return pollAdapter(pollerOn('thread'));
+    case 'napi':
       // poll's loop for runtimes without libuv (a waiter thread handing batches over through a
       // Node-API threadsafe function), here on Node beside the uv_poll loop.
-      const { pollerClass } = await import('@poll/core');
-      return pollAdapter(pollerClass(require('@poll/linux/backend').loops.napi));
-    }
+      return pollAdapter(pollerOn('napi'));
     case 'epoll':
       return epollAdapter(require('epoll').Epoll);
     case 'dropin':

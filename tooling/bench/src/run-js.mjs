@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adapter } from './adapters.mjs';
+import { adapter, pollerOn } from './adapters.mjs';
 import { rawfs, sys } from '@poll/testkit';
 
 const [impl, scenario, budgetArg, idleArg] = process.argv.slice(2);
@@ -224,7 +224,7 @@ async function stream() {
   let readable;
   const hwm = 64 * 1024;
   if (impl === 'poll') readable = (await import('@poll/poller')).createReadStream(r, { highWaterMark: hwm, chunkSize: hwm });
-  else if (impl === 'thread') readable = new (await import('@poll/testkit/threaded')).Poller().createReadStream(r, { highWaterMark: hwm, chunkSize: hwm });
+  else if (impl === 'thread') readable = new (pollerOn('thread'))().createReadStream(r, { highWaterMark: hwm, chunkSize: hwm });
   else if (impl === 'net') readable = new (await import('node:net')).Socket({ fd: r, readable: true, writable: false });
   else if (impl === 'fs') readable = fs.createReadStream(null, { fd: r, highWaterMark: hwm });
   else throw new Error(`${impl} has no stream`);

@@ -21,33 +21,12 @@
       "target_name": "poll_testkit",
       "sources": ["src/testkit.cc"],
       "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!(node -p \"require('@poll/native-glue').include_dir\")"
+        "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["src/threaded.cc", "src/kqueue-record.cc"],
-          "include_dirs": ["../../../packages/linux/native/src", "../../../packages/bsd/native/src", "fake-kqueue"],
-          "libraries": ["-ldl", "-lpthread"]
-        }]
-      ]
-    },
-    {
-      "target_name": "poll_probed",
-      "conditions": [
-        ["OS!='linux'", {"type": "none"}],
-        ["OS=='linux'", {
-          "sources": ["src/probed.cc"],
-          "include_dirs": [
-            "<!(node -p \"require('node-addon-api').include_dir\")",
-            "<!(node -p \"require('@poll/native-glue').include_dir\")",
-            "../../../packages/linux/native/src",
-            "src"
-          ],
-          "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "POLL_TEARDOWN_PROBE"],
-          "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
           "libraries": ["-ldl", "-lpthread"]
         }]
       ]

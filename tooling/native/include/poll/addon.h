@@ -171,9 +171,9 @@ inline const char* ErrnoName(int err) {
 
 }  // namespace pollglue
 
-// Test builds (the testkit's probed addon, whose source includes its teardown-probe.h first)
-// stop at named entry points until a worker's terminate() has reached them; shipped builds
-// compile the probe away.
+// Test builds (@poll/linux's probed addon, whose test/native/src/probed.cc includes
+// teardown-probe.h first) stop at named entry points until a worker's terminate() has reached
+// them; shipped builds compile the probe away.
 #ifdef POLL_TEARDOWN_PROBE
 #define POLL_PROBE(env, where) ::pollprobe::At((env), (where))
 #else

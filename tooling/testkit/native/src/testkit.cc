@@ -30,14 +30,6 @@
 #include <sys/syscall.h>
 #endif
 
-#ifdef __linux__
-void RegisterThreadedEpoll(Napi::Env env, Napi::Object exports);
-#endif
-
-#if defined(__linux__)
-Napi::Object InitKqueueRecord(Napi::Env env);  // kqueue-record.cc
-#endif
-
 namespace {
 
 Napi::Value Fail(Napi::Env env, const char* syscall) {
@@ -447,9 +439,6 @@ Napi::Value PlantedRace(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("plantedOverflow", Napi::Function::New(env, PlantedOverflow));
   exports.Set("plantedRace", Napi::Function::New(env, PlantedRace));
-#if defined(__linux__)
-  exports.Set("kqueueRecord", InitKqueueRecord(env));
-#endif
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair));
   exports.Set("sendOob", Napi::Function::New(env, SendOob));
@@ -473,7 +462,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("denySyscalls", Napi::Function::New(env, DenySyscalls));
   exports.Set("rawEpollCreate1", Napi::Function::New(env, RawEpollCreate1));
   exports.Set("hasEpollCreate", Napi::Boolean::New(env, SyscallNumber("epoll_create") >= 0));
-  RegisterThreadedEpoll(env, exports);
 #endif
   return exports;
 }

@@ -1,6 +1,7 @@
-// KqueueKernel (packages/bsd/native/src/kqueue.h) against the fake kevent() of
-// fake-kqueue/sys/event.h: changes can be made to fail, and the test asks what the "kernel"
-// holds afterwards. What it checks: after any failed change, remove() leaves no filter behind.
+// KqueueKernel (native/src/kqueue.h) against the fake kevent() of fake-kqueue/sys/event.h:
+// changes can be made to fail, and the test asks what the "kernel" holds afterwards. Built and
+// loaded by ../kqueue-record.test.ts on Linux. What it checks: after any failed change,
+// remove() leaves no filter behind.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -112,11 +113,16 @@ int kevent(int, const struct kevent* changes, int nchanges, struct kevent* event
   return out;
 }
 
-Napi::Object InitKqueueRecord(Napi::Env env) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("reset", Napi::Function::New(env, Reset));
-  o.Set("call", Napi::Function::New(env, Call));
-  o.Set("failNext", Napi::Function::New(env, FailNext));
-  o.Set("held", Napi::Function::New(env, HeldBits));
-  return o;
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("reset", Napi::Function::New(env, Reset));
+  exports.Set("call", Napi::Function::New(env, Call));
+  exports.Set("failNext", Napi::Function::New(env, FailNext));
+  exports.Set("held", Napi::Function::New(env, HeldBits));
+  return exports;
 }
+
+}  // namespace
+
+NODE_API_MODULE(poll_kqueue_record, Init)

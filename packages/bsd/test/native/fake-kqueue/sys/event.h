@@ -1,6 +1,6 @@
 // A scriptable stand-in for <sys/event.h> on Linux: just enough of the kqueue API for
-// packages/bsd/native/src/kqueue.h to compile against, with a kevent() whose changes can be
-// told to fail (src/kqueue-record.cc). It lets a test here check what KqueueKernel records
+// @poll/bsd's native/src/kqueue.h to compile against, with a kevent() whose changes can be
+// told to fail (../kqueue-record.cc). It lets a test here check what KqueueKernel records
 // after a failed change; the real kernels are tested by the macOS and FreeBSD workflows.
 #pragma once
 
