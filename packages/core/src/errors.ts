@@ -82,6 +82,15 @@ export function alreadyWatched(fd: number): Error & { code: string } {
   return libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
 }
 
+/** The fd is not (or no longer) watched by this poller. */
+export function notWatched(fd: number): Error & { code: string } {
+  return libraryError('ERR_POLL_NOT_WATCHED', `fd ${fd} is not watched by this poller`);
+}
+
+export function closedError(): Error & { code: string } {
+  return libraryError('ERR_POLL_CLOSED', 'The poller is closed');
+}
+
 export function typeError(code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE', message: string): TypeError & { code: string } {
   const err = new TypeError(message) as TypeError & { code: string };
   err.code = code;
@@ -100,4 +109,9 @@ export function abortError(signal: AbortSignal): Error {
   err.name = 'AbortError';
   err.code = 'ABORT_ERR';
   return err;
+}
+
+/** Node's error for a write a stream can no longer make. */
+export function streamDestroyed(): Error {
+  return Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
 }

@@ -1,4 +1,5 @@
-export { PollerBase, pollerClass, streamFunctions, kWatchMask, kModifyMask, kDropStale, type PollerClass } from './poller.js';
+export { PollerBase, pollerClass, streamFunctions, type PollerClass } from './poller.js';
+export { kWatchMask, kModifyMask, kDropStale } from './raw.js';
 export { PollDuplex, PollReadStream, PollWriteStream, type DuplexOptions, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
 export { PollError, toPollError, LIBRARY_ERROR_CODES, type LibraryErrorCode } from './errors.js';
 export { selectBackend, backendPackageFor } from './select.js';

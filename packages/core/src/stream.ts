@@ -8,7 +8,8 @@ import { constants } from 'node:os';
 import { Duplex, Readable, Writable, addAbortSignal } from 'node:stream';
 import { isatty } from 'node:tty';
 import { Bits, type BackendIo, type PollEvent, type Watch } from './types.js';
-import { PollError, libraryError, rangeError, typeError } from './errors.js';
+import { PollError, libraryError, streamDestroyed } from './errors.js';
+import { validateBoolean, validateEncoding, validateSize, validateStreamOptions, validateStreamSignal } from './validate.js';
 
 const { EAGAIN, EWOULDBLOCK, EIO, ENOTCONN, ENOTSOCK } = constants.errno;
 const DEFAULT_CHUNK = 64 * 1024;
@@ -72,23 +73,26 @@ export interface DuplexOptions {
   signal?: AbortSignal;
 }
 
-/** What a stream needs from its poller (core's PollerBase gives it). */
+/** What a stream needs from its poller (HostedStreams, in stream-host.ts, gives it). */
 export interface StreamHost {
   /**
    * A oneshot watch for the stream's descriptor (reserved for it when the stream was made), for
    * `mask` (readable, writable or both).
    */
-  streamWatch(fd: number, mask: number, onReady: (event: PollEvent) => void, ref: boolean): Endable;
+  streamWatch(fd: number, mask: number, onReady: (event: PollEvent) => void, ref: boolean, onEnd: (reason: Error) => void): HostedWatch;
   /** Arms the watch again, for `mask`. */
-  streamModify(watch: Endable, mask: number): void;
+  streamModify(watch: HostedWatch, mask: number): void;
   /** Whether the watch keeps the event loop alive. */
-  streamRef(watch: Endable, ref: boolean): void;
+  streamRef(watch: HostedWatch, ref: boolean): void;
   /** The stream is done with `fd`: others may watch it again. */
   streamDone(fd: number): void;
 }
 
-/** The onEnd hook core's registrations have, for a watch ended by close() of the poller. */
-export type Endable = Watch & { onEnd?: (reason: Error, fd: number) => void };
+/**
+ * A stream's watch, as its host made it: `onEnd` (given to streamWatch) hears of an end by the
+ * poller (its close()); `release()` removes it without telling `onEnd`.
+ */
+export type HostedWatch = Watch & { release(): void };
 
 // --- O_NONBLOCK ----------------------------------------------------------------------------------
 //
@@ -127,7 +131,7 @@ function prepare(io: BackendIo, fd: number, mode: Mode): Prepared {
   const reopened = reopenTerminal(fd, mode);
   if (reopened === null && use.sharing === 0) {
     const before = io.setNonblock(fd, true);
-    if (before < 0) throw new PollError('fcntl', -before, fd, io.strerror(-before));
+    if (before < 0) throw ioError(io, 'fcntl', before, fd);
     use.wasNonblocking = before === 1;
   }
   if (reopened === null) use.sharing++;
@@ -182,38 +186,9 @@ function reopenTerminal(fd: number, mode: Mode): number | null {
   return reopened;
 }
 
-function validateSize(value: unknown, name: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type number. Received ${typeof value}`);
-  if (!Number.isInteger(value) || value < min || value > 2 ** 30) {
-    throw rangeError(`The value of "options.${name}" is out of range. It must be an integer >= ${min} && <= ${2 ** 30}. Received ${value}`);
-  }
-  return value;
-}
-
-function validateOptions(options: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object');
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw typeError('ERR_INVALID_ARG_VALUE', `The "options" argument has an unknown key ${JSON.stringify(key)}; expected ${allowed.join(', ')}`);
-  }
-  return options as Record<string, unknown>;
-}
-
-function validateEncoding(value: unknown, name = 'encoding'): BufferEncoding | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !Buffer.isEncoding(value)) {
-    throw typeError('ERR_INVALID_ARG_VALUE', `The "options.${name}" property must be an encoding Buffer knows, such as 'utf8'. Received ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
-  }
-  return value;
-}
-
-function validateBoolean(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type boolean`);
-  return value;
+/** A descriptor call's -errno as a PollError. */
+function ioError(io: BackendIo, syscall: string, result: number, fd: number): PollError {
+  return new PollError(syscall, -result, fd, io.strerror(-result));
 }
 
 const wouldBlock = (n: number): boolean => n === -EAGAIN || n === -EWOULDBLOCK;
@@ -226,7 +201,7 @@ function closeDescriptor(io: BackendIo, fd: number, cb: (err: Error | null) => v
   close(fd, (err: NodeJS.ErrnoException | null) => {
     if (err === null || !onDeno || io.close === undefined) return cb(err);
     const result = io.close(fd);
-    cb(result < 0 ? new PollError('close', -result, fd, io.strerror(-result)) : null);
+    cb(result < 0 ? ioError(io, 'close', result, fd) : null);
   });
 }
 
@@ -241,10 +216,7 @@ function readOptions(o: Record<string, unknown>) {
 /** Options every stream has, validated before the stream exists (the poller checked it is open). */
 function setUp(io: BackendIo, fd: number, mode: Mode, autoClose: unknown, signal: unknown) {
   const close = validateBoolean(autoClose, 'autoClose', true);
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal');
-  }
-  return { autoClose: close, signal: signal as AbortSignal | undefined, prepared: prepare(io, fd, mode) };
+  return { autoClose: close, signal: validateStreamSignal(signal), prepared: prepare(io, fd, mode) };
 }
 
 interface WatchHandlers {
@@ -264,7 +236,7 @@ interface WatchHandlers {
  * the process alive.
  */
 class StreamWatch {
-  #watch: Endable | null = null;
+  #watch: HostedWatch | null = null;
   /** Bits the kernel registration is armed for; none once it has fired. */
   #armed = 0;
   /** Bits the sides wait for. */
@@ -301,10 +273,7 @@ class StreamWatch {
     this.#wanted = this.#armed = 0;
     const watch = this.#watch;
     this.#watch = null;
-    if (watch !== null) {
-      watch.onEnd = undefined;
-      watch.remove();
-    }
+    watch?.release();
   }
 
   // Readable wakes the reader, writable the writer; a hangup or an error wakes both, each to find
@@ -326,22 +295,23 @@ class StreamWatch {
     }
   };
 
+  // The poller ended the watch (its close()).
+  readonly #onEnd = (reason: Error): void => {
+    this.#watch = null;
+    this.#wanted = this.#armed = 0;
+    this.#handlers.ended(reason);
+  };
+
   #sync(): void {
     const wanted = this.#wanted;
     // A fired watch is disarmed but still registered: with nothing wanted it goes.
     if (this.#ended || (wanted === this.#armed && (wanted !== 0 || this.#watch === null))) return;
     try {
       if (this.#watch === null) {
-        this.#watch = this.#host.streamWatch(this.#fd, wanted, this.#onReady, this.#ref);
-        this.#watch.onEnd = (reason) => {
-          this.#watch = null;
-          this.#wanted = this.#armed = 0;
-          this.#handlers.ended(reason);
-        };
+        this.#watch = this.#host.streamWatch(this.#fd, wanted, this.#onReady, this.#ref, this.#onEnd);
       } else if (wanted === 0) {
         const watch = this.#watch;
-        watch.onEnd = undefined;
-        watch.remove();
+        watch.release();
         this.#watch = null;
       } else {
         this.#host.streamModify(this.#watch, wanted);
@@ -455,7 +425,7 @@ class Reader {
         return;
       }
       if (wouldBlock(n)) break;
-      stream.destroy(new PollError('read', -n, this.#fd, this.#io.strerror(-n)));
+      stream.destroy(ioError(this.#io, 'read', n, this.#fd));
       return;
     }
     if (!stream.destroyed) this.#wait();
@@ -514,7 +484,7 @@ class Writer {
         this.#wait();
         return;
       }
-      this.fail(new PollError('write', -n, this.#fd, this.#io.strerror(-n))); // EPIPE when the reader is gone
+      this.fail(ioError(this.#io, 'write', n, this.#fd)); // EPIPE when the reader is gone
       return;
     }
     this.#pending = null;
@@ -531,7 +501,7 @@ class Writer {
   // At the stream's end a write still waiting for room is answered, so that its callback (and
   // those queued behind it) are not left hanging.
   end(err: Error | null): void {
-    this.fail(err ?? Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' }));
+    this.fail(err ?? streamDestroyed());
   }
 }
 
@@ -574,7 +544,7 @@ export class PollReadStream extends Readable {
 
   /** @internal Use Poller#createReadStream. */
   constructor(host: StreamHost, io: BackendIo, fd: number, options?: ReadStreamOptions) {
-    const o = validateOptions(options, READ_KEYS);
+    const o = validateStreamOptions(options, READ_KEYS);
     const { encoding, ...read } = readOptions(o);
     const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', DEFAULT_CHUNK, 0);
     const { autoClose, signal, prepared } = setUp(io, fd, 'r', o.autoClose, o.signal);
@@ -616,7 +586,7 @@ export class PollWriteStream extends Writable {
 
   /** @internal Use Poller#createWriteStream. */
   constructor(host: StreamHost, io: BackendIo, fd: number, options?: WriteStreamOptions) {
-    const o = validateOptions(options, WRITE_KEYS);
+    const o = validateStreamOptions(options, WRITE_KEYS);
     const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', WRITE_HIGH_WATER_MARK, 0);
     const defaultEncoding = validateEncoding(o.encoding);
     const { autoClose, signal, prepared } = setUp(io, fd, 'w', o.autoClose, o.signal);
@@ -670,7 +640,7 @@ export class PollDuplex extends Duplex {
 
   /** @internal Use Poller#createDuplex. */
   constructor(host: StreamHost, io: BackendIo, fd: number, options?: DuplexOptions) {
-    const o = validateOptions(options, DUPLEX_KEYS);
+    const o = validateStreamOptions(options, DUPLEX_KEYS);
     const { encoding, ...read } = readOptions(o);
     const both = o.highWaterMark;
     const readableHighWaterMark = validateSize(both ?? o.readableHighWaterMark, both === undefined ? 'readableHighWaterMark' : 'highWaterMark', DEFAULT_CHUNK, 0);
@@ -733,7 +703,7 @@ export class PollDuplex extends Duplex {
   // a peer already gone (ENOTCONN) has nothing to hear.
   override _final(cb: (err?: Error | null) => void): void {
     const n = this.#io.shutdown?.(this.#source) ?? 0;
-    cb(n < 0 && n !== -ENOTSOCK && n !== -ENOTCONN ? new PollError('shutdown', -n, this.fd, this.#io.strerror(-n)) : null);
+    cb(n < 0 && n !== -ENOTSOCK && n !== -ENOTCONN ? ioError(this.#io, 'shutdown', n, this.fd) : null);
   }
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {

@@ -1,15 +1,21 @@
 import { Bits, MAX_EVENTS } from './types.js';
-import { rangeError, typeError } from './errors.js';
+import { libraryError, rangeError, typeError } from './errors.js';
 
 const MAX_FD = 2 ** 31 - 1;
-// Interest keys and their bits; a plain lookup, as add() is on the churn path.
-const INTEREST_BITS: Readonly<Record<string, number>> = Object.assign(Object.create(null), {
-  readable: Bits.READABLE,
-  writable: Bits.WRITABLE,
-  priority: Bits.PRIORITY,
-  edge: Bits.EDGE,
-  oneshot: Bits.ONESHOT,
-});
+// Interest's keys are the names of their Bits in lower case.
+const INTEREST_KEYS = ['readable', 'writable', 'priority', 'edge', 'oneshot'] as const;
+// A plain lookup, as add() is on the churn path.
+const INTEREST_BITS: Readonly<Record<string, number>> = Object.assign(
+  Object.create(null),
+  Object.fromEntries(INTEREST_KEYS.map((key) => [key, Bits[key.toUpperCase() as Uppercase<typeof key>]])),
+);
+const EXPECTED_KEYS = `${INTEREST_KEYS.slice(0, -1).join(', ')} or ${INTEREST_KEYS.at(-1)}`;
+// Bits the kernel reports whether asked or not: never interest.
+const EVENT_ONLY = Bits.HANGUP | Bits.ERROR;
+// What a mask-level watch (kWatchMask) may ask for: every other bit.
+const INTEREST_MASK = Object.values(Bits).reduce((all, bit) => all | bit, 0) & ~EVENT_ONLY;
+// How ERR_POLL_UNSUPPORTED names a bit: its name in lower case, or this.
+const BIT_NAMES: Partial<Record<keyof typeof Bits, string>> = { PEER_SHUTDOWN: 'peer shutdown (EPOLLRDHUP) without readable' };
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -42,7 +48,7 @@ export function interestToMask(interest: unknown): number {
     if (bit === undefined) {
       throw typeError(
         'ERR_INVALID_ARG_VALUE',
-        `The "interest" argument has an unknown key ${JSON.stringify(key)}; expected readable, writable, priority, edge or oneshot`,
+        `The "interest" argument has an unknown key ${JSON.stringify(key)}; expected ${EXPECTED_KEYS}`,
       );
     }
     const value = (interest as Record<string, unknown>)[key];
@@ -56,6 +62,23 @@ export function interestToMask(interest: unknown): number {
     throw typeError('ERR_INVALID_ARG_VALUE', 'The "interest" argument must ask for at least one of readable, writable or priority');
   }
   return mask;
+}
+
+/** A kWatchMask mask: a number of interest bits alone (any, even none). */
+export function validateRawMask(mask: unknown): asserts mask is number {
+  if (typeof mask !== 'number' || !Number.isInteger(mask) || (mask & ~INTEREST_MASK) !== 0) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `The "mask" argument must be a combination of interest bits. Received ${String(mask)}`);
+  }
+}
+
+/** `mask`, when the backend honours all of it; else ERR_POLL_UNSUPPORTED naming every bit it does not. */
+export function supportedMask(mask: number, supported: number, backend: string): number {
+  const unsupported = mask & ~supported;
+  if (unsupported === 0) return mask;
+  const names = (Object.keys(Bits) as Array<keyof typeof Bits>)
+    .filter((name) => unsupported & Bits[name])
+    .map((name) => BIT_NAMES[name] ?? name.toLowerCase());
+  throw libraryError('ERR_POLL_UNSUPPORTED', `The ${backend} backend cannot watch for ${names.join(', ')} on this platform`);
 }
 
 export function validateMaxEvents(value: unknown): number {
@@ -100,6 +123,51 @@ export function validateSignal(options: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options.signal" property must be an instance of AbortSignal. Received ${describe(signal)}`);
+  }
+  return signal;
+}
+
+// The streams' options. Their messages are the streams' own, older than the ones above.
+
+/** The options object of a stream: no key it does not know. */
+export function validateStreamOptions(options: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) {
+    throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) throw typeError('ERR_INVALID_ARG_VALUE', `The "options" argument has an unknown key ${JSON.stringify(key)}; expected ${allowed.join(', ')}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+/** A byte count up to 1 GiB (a highWaterMark, a chunk or record size). */
+export function validateSize(value: unknown, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type number. Received ${typeof value}`);
+  if (!Number.isInteger(value) || value < min || value > 2 ** 30) {
+    throw rangeError(`The value of "options.${name}" is out of range. It must be an integer >= ${min} && <= ${2 ** 30}. Received ${value}`);
+  }
+  return value;
+}
+
+export function validateEncoding(value: unknown, name = 'encoding'): BufferEncoding | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !Buffer.isEncoding(value)) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `The "options.${name}" property must be an encoding Buffer knows, such as 'utf8'. Received ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+  }
+  return value;
+}
+
+export function validateBoolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type boolean`);
+  return value;
+}
+
+export function validateStreamSignal(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw typeError('ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal');
   }
   return signal;
 }

@@ -489,6 +489,16 @@ describe('unsupported bits', () => {
     expect(err.message).toContain('edge');
   });
 
+  it('says which interest it knows and what a backend cannot do, in words derived from Bits', () => {
+    const { poller } = setup(undefined, { name: 'kqueue', supported: R | W | EDGE | ONESHOT });
+    expect(thrown(() => poller.add(7, { readable: true, read: true } as never, noop)).message).toBe(
+      'The "interest" argument has an unknown key "read"; expected readable, writable, priority, edge or oneshot',
+    );
+    expect(thrown(() => poller[kWatchMask](7, R | P | Bits.PEER_SHUTDOWN, noop)).message).toBe(
+      'The kqueue backend cannot watch for priority, peer shutdown (EPOLLRDHUP) without readable on this platform',
+    );
+  });
+
   it('supported interest still works on such a backend', () => {
     const { poller } = setup(undefined, { supported: ALL_BITS & ~P });
     poller.add(7, { readable: true, writable: true, edge: true }, noop);

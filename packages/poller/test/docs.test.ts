@@ -460,7 +460,7 @@ const COVERAGE: Record<string, Check> = {
       const documented = commands(b).map(shape);
       const rebuilt = documented.filter((l) => l.includes('rebuilt as'));
       expect(rebuilt).toEqual(['poller N: rebuilt as N (fd N was closed before remove(): the kernel kept reporting it)']);
-      ranBy('packages/core/src/poller.ts', 'rebuilt as ${fresh.fd} (fd ${ghostFd} was closed before remove(): the kernel kept reporting it)');
+      ranBy('packages/core/src/registrations.ts', 'rebuilt as ${fresh.fd} (fd ${ghostFd} was closed before remove(): the kernel kept reporting it)');
       expect(documented.filter((l) => !rebuilt.includes(l))).toEqual(traced.map((l) => l.replace(/\((epoll|kqueue), loop (uv|thread|napi)/, '(epoll, loop uv')));
     },
   },
