@@ -64,6 +64,8 @@ const link = (prefix) => [`-I${path.join(prefix, 'include', 'kqueue')}`, `-L${li
 const bsdNative = path.join(path.dirname(require.resolve('@poll/bsd/package.json')), 'native');
 const refuse = path.join(build, 'refuse.o');
 run(process.env.CC ?? 'cc', ['-Wall', '-Wextra', '-Werror', '-O2', '-fPIC', `-I${path.join(prefixes.patched, 'include', 'kqueue')}`, '-c', path.join(here, 'refuse', 'refuse.c'), '-o', refuse]);
+// CXXFLAGS and LDFLAGS from the environment are added, as node-gyp adds them (pnpm sanitize).
+const envFlags = ['CXXFLAGS', 'LDFLAGS'].flatMap((v) => (process.env[v] ?? '').split(/\s+/).filter(Boolean));
 for (const [out, extra] of [['poll_bsd.node', []], ['poll_bsd_refusing.node', ['-Wl,--wrap=kevent', refuse]]]) run(process.env.CXX ?? 'g++', [
   '-std=c++17', '-Wall', '-Wextra', '-Werror', '-O2', '-g', '-shared', '-fPIC',
   '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
@@ -73,6 +75,7 @@ for (const [out, extra] of [['poll_bsd.node', []], ['poll_bsd_refusing.node', ['
   ...link(prefixes.patched),
   path.join(bsdNative, 'src', 'addon.cc'),
   ...extra,
+  ...envFlags,
   '-o', path.join(build, out),
   '-lkqueue', '-lpthread', '-ldl',
 ]);

@@ -5,6 +5,8 @@
 //   behaviour aborts), runs @poll/linux's tests on them (epoll, the waiter-thread loop with the
 //   behaviour suite and the model-based test, the create fallback, the teardown probes) with the
 //   sanitizer runtimes preloaded into Node, then rebuilds the ordinary ones. CI runs this one.
+// Both also run @poll/bsd's select(2) path (descriptors kqueue refuses) through the kqueue
+//   harness (tooling/libkqueue), rebuilt with the same flags: a workout of refused ptys.
 // tsan: rebuilds @poll/linux's addon (whose loops include the waiter-thread loop @poll/bsd uses,
 //   here on epoll) and the test helpers with ThreadSanitizer and drives that loop in plain Node
 //   processes (vitest's own native threads are not ours to judge): the workout, pingpong and
@@ -45,6 +47,22 @@ const vitest = (args, env) => sh(process.execPath, [path.join(root, 'node_module
 
 const planted = `import('${path.join(root, 'tooling/testkit/index.js')}').then(({ sys }) => sys.plantedOverflow())`;
 const rebuild = (env) => sh('pnpm', ['--filter', '@poll/linux', '--filter', '@poll/testkit', 'run', 'build'], { env });
+// @poll/bsd's select(2) path (the descriptors kqueue refuses) runs on Linux only through the
+// kqueue harness: its addon rebuilt with the same flags, checked for the sanitizer's
+// instrumentation, then driven by a workout; `wrap` runs Node under another command.
+const harness = path.dirname(createRequire(import.meta.url).resolve('@poll/libkqueue-harness/package.json'));
+const rebuildHarness = (env) => sh(process.execPath, [path.join(harness, 'build.mjs')], { env });
+function selectPath(buildEnv, runEnv, marker, wrap = []) {
+  const status = rebuildHarness(buildEnv);
+  if (status !== 0) return status;
+  const addon = path.join(harness, 'build', 'poll_bsd_refusing.node');
+  if (!fs.readFileSync(addon).includes(marker)) {
+    console.error(`sanitize: ${addon} was not built with the sanitizer; this run proves nothing.`);
+    return 1;
+  }
+  const workout = path.join(harness, 'test', 'fixtures', 'select-workout.mjs');
+  return wrap.length ? sh(wrap[0], [...wrap.slice(1), process.execPath, workout], { env: runEnv }) : sh(process.execPath, [workout], { env: runEnv });
+}
 // @poll/linux's teardown tests load a probed build of its addon; built here with the same flags.
 const rebuildProbed = (env) => sh(process.execPath, [path.join(root, 'packages', 'linux', 'test', 'native', 'probed.mjs')], { env });
 
@@ -73,12 +91,12 @@ if (mode === 'asan') {
       status = 1;
     } else {
       console.log(`sanitize: the planted heap overflow is reported ("${caught[0]}"): the check can fail`);
-      status = vitest([], env);
+      status = vitest([], env) || selectPath(sanitized, env, '__asan_report');
     }
   }
   // Leave the ordinary build behind, whatever happened.
-  const restored = rebuild(process.env) || rebuildProbed(process.env);
-  console.log(status === 0 ? 'sanitize: @poll/linux passes its tests under ASan and UBSan' : 'sanitize: FAILED');
+  const restored = rebuild(process.env) || rebuildProbed(process.env) || rebuildHarness(process.env);
+  console.log(status === 0 ? "sanitize: @poll/linux passes its tests, and @poll/bsd's select(2) path its workout, under ASan and UBSan" : 'sanitize: FAILED');
   process.exit(status || restored);
 }
 
@@ -93,7 +111,8 @@ if (mode === 'tsan') {
     LD_PRELOAD: compilerFile('libtsan.so'),
     TSAN_OPTIONS: `halt_on_error=1 report_signal_unsafe=0 suppressions=${path.join(here, 'tsan.supp')}`,
   };
-  let status = rebuild({ ...process.env, CXXFLAGS: flags, CFLAGS: flags, LDFLAGS: '-fsanitize=thread' });
+  const tsanBuild = { ...process.env, CXXFLAGS: flags, CFLAGS: flags, LDFLAGS: '-fsanitize=thread' };
+  let status = rebuild(tsanBuild);
   if (status === 0) {
     const race = `import('${path.join(root, 'tooling/testkit/index.js')}').then(({ sys }) => sys.plantedRace())`;
     // ASLR layouts newer than this TSan knows make it refuse to start: run without them.
@@ -121,10 +140,12 @@ if (mode === 'tsan') {
         status = sh('setarch', ['-R', process.execPath, ...args], { env });
         if (status !== 0) break;
       }
+      // The select thread, the kevent trigger and the loop thread of @poll/bsd's select(2) path.
+      if (status === 0) status = selectPath(tsanBuild, env, '__tsan_func_entry', ['setarch', '-R']);
     }
   }
-  const restored = rebuild(process.env);
-  console.log(status === 0 ? 'sanitize: the waiter-thread loop runs clean under TSan' : 'sanitize: FAILED');
+  const restored = rebuild(process.env) || rebuildHarness(process.env);
+  console.log(status === 0 ? "sanitize: the waiter-thread loop and @poll/bsd's select(2) path run clean under TSan" : 'sanitize: FAILED');
   process.exit(status || restored);
 }
 
