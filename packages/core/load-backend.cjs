@@ -41,6 +41,7 @@ module.exports = function loadBackend(o) {
       supported: binding.supported,
       bits: binding.bits,
       maxEvents: binding.maxEvents,
+      reservedToken: binding.reservedToken,
       io: binding.io,
       create: (buffer, onBatch) => new Native(buffer, onBatch),
       ...(o.registeredFiles ? { registeredFiles: o.registeredFiles } : {}),

@@ -3,7 +3,7 @@ export { kWatchMask, kModifyMask, kDropStale } from './raw.js';
 export { PollDuplex, PollReadStream, PollWriteStream, type DuplexOptions, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
 export { PollError, toPollError, LIBRARY_ERROR_CODES, type LibraryErrorCode } from './errors.js';
 export { selectBackend, backendPackageFor } from './select.js';
-export { Bits, MAX_EVENTS } from './types.js';
+export { Bits, MAX_EVENTS, RESERVED_TOKEN } from './types.js';
 export type {
   Backend,
   BackendIo,

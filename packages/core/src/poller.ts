@@ -4,6 +4,7 @@
 import {
   Bits,
   MAX_EVENTS,
+  RESERVED_TOKEN,
   type AddOptions,
   type Backend,
   type Interest,
@@ -31,8 +32,10 @@ function checkBackend(backend: Backend): void {
       throw new Error(`The ${backend.name} backend disagrees with @poll/core on the value of ${name}; install matching versions`);
     }
   }
-  if (backend.maxEvents !== undefined && backend.maxEvents !== MAX_EVENTS) {
-    throw new Error(`The ${backend.name} backend disagrees with @poll/core on the value of MAX_EVENTS; install matching versions`);
+  for (const [name, mine, theirs] of [['MAX_EVENTS', MAX_EVENTS, backend.maxEvents], ['RESERVED_TOKEN', RESERVED_TOKEN, backend.reservedToken]] as const) {
+    if (theirs !== undefined && theirs !== mine) {
+      throw new Error(`The ${backend.name} backend disagrees with @poll/core on the value of ${name}; install matching versions`);
+    }
   }
   checkedBackends.add(backend);
 }

@@ -1,6 +1,6 @@
 // A poller's registration table: its kernel set, a token for every watch, the dispatch of each
 // batch to the watches it is for, and the rebuild that follows a descriptor closed before remove().
-import { Bits, type Backend, type NativePoller, type PollEvent } from './types.js';
+import { Bits, RESERVED_TOKEN, type Backend, type NativePoller, type PollEvent } from './types.js';
 import { closedError, libraryError, notWatched, PollError, toPollError } from './errors.js';
 import { interestToMask, supportedMask, validateRawMask } from './validate.js';
 import { bitNames, trace, tracing } from './trace.js';
@@ -44,7 +44,7 @@ export class Registrations {
   readonly #orphans = new Orphans();
   /** Counts dispatched batches: an orphan's event in the batch that orphaned it is stale, not a ghost. */
   #batch = 0;
-  #nextToken = 1;
+  #nextToken = RESERVED_TOKEN + 1;
   /** Watches in #table that keep nothing alive (UNREF): the loop is ref'd only while there are more watches than these. */
   #unrefd = 0;
   readonly #owner: Owner;
@@ -230,7 +230,7 @@ export class Registrations {
 
   #newToken(): number {
     const token = this.#nextToken;
-    this.#nextToken = token === MAX_TOKEN ? 1 : token + 1;
+    this.#nextToken = token === MAX_TOKEN ? RESERVED_TOKEN + 1 : token + 1; // never the reserved one
     return token;
   }
 

@@ -69,6 +69,13 @@ export interface AddOptions {
  */
 export const MAX_EVENTS = 65536;
 
+/**
+ * The token core never hands out: the native side registers its own wake-up descriptor with it
+ * and drops its events (`kWakeToken` in poll/loop.h, exported as `binding.reservedToken`; core
+ * refuses a backend whose value differs).
+ */
+export const RESERVED_TOKEN = 0;
+
 export const Bits = {
   READABLE: 1,
   WRITABLE: 2,
@@ -121,6 +128,8 @@ export interface Backend {
   readonly bits: Readonly<Record<keyof typeof Bits, number>>;
   /** The native side's MAX_EVENTS (absent from test doubles that have no native side). */
   readonly maxEvents?: number;
+  /** The native side's RESERVED_TOKEN (absent from test doubles that have no native side). */
+  readonly reservedToken?: number;
   create(buffer: Int32Array, onBatch: (count: number) => void): NativePoller;
   /** Descriptor I/O for core's streams: each returns bytes (or the previous flag), or -errno; none throws. */
   readonly io: BackendIo;

@@ -20,6 +20,7 @@ export const E = constants.errno as Record<string, number>;
 
 export interface FakeBackendOptions {
   maxEvents?: number;
+  reservedToken?: number;
   name?: 'epoll' | 'kqueue';
   supported?: number;
   bits?: Record<string, number>;
@@ -37,6 +38,7 @@ export class FakeBackend implements Backend {
   readonly supported: number;
   readonly bits: Readonly<Record<keyof typeof Bits, number>>;
   readonly maxEvents: number | undefined;
+  readonly reservedToken: number | undefined;
   readonly nativeFd: number;
   readonly createErrno: number | undefined;
 
@@ -62,6 +64,7 @@ export class FakeBackend implements Backend {
     this.supported = options.supported ?? ALL_BITS;
     this.bits = (options.bits ?? { ...Bits }) as Record<keyof typeof Bits, number>;
     this.maxEvents = options.maxEvents;
+    this.reservedToken = options.reservedToken;
     this.nativeFd = options.nativeFd ?? 42;
     this.createErrno = options.createErrno;
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setImmediate as immediate } from 'node:timers/promises';
-import { Bits, MAX_EVENTS, PollError, PollerBase, kModifyMask, kWatchMask, type PollEvent } from '../src/index.js';
+import { Bits, MAX_EVENTS, RESERVED_TOKEN, PollError, PollerBase, kModifyMask, kWatchMask, type PollEvent } from '../src/index.js';
 import { ALL_BITS, E, FakeBackend } from './fake-backend.js';
 import { noop, rejected, setup, thrown } from './helpers.js';
 
@@ -522,6 +522,13 @@ describe('backend bit values', () => {
     expect(err.message).toMatch(/MAX_EVENTS/);
     expect(fake.createCount).toBe(0);
     new PollerBase(new FakeBackend({ maxEvents: MAX_EVENTS })).close();
+  });
+
+  it('a backend whose reserved token disagrees with core is refused at construction; an equal one is taken', () => {
+    const fake = new FakeBackend({ reservedToken: 1 });
+    expect(thrown(() => new PollerBase(fake)).message).toMatch(/RESERVED_TOKEN/);
+    expect(fake.createCount).toBe(0);
+    new PollerBase(new FakeBackend({ reservedToken: RESERVED_TOKEN })).close();
   });
 
   it('a backend missing a bit is refused', () => {

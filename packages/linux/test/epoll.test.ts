@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Bits, MAX_EVENTS } from '@poll/core';
+import { Bits, MAX_EVENTS, RESERVED_TOKEN } from '@poll/core';
 import { Poller, backend } from '@poll/linux';
 import { fileURLToPath } from 'node:url';
 import { childFds, closeAll, fdTarget, runNode, sys, write } from '@poll/testkit';
@@ -113,8 +113,18 @@ describe('epoll specifics', () => {
     expect(caught.message).toMatch(/^EPERM: epoll cannot watch this kind of file .*always ready.*, epoll_ctl \(fd \d+\)$/);
   });
 
-  it("the addon's MAX_EVENTS is core's", () => {
+  it("the addon's MAX_EVENTS and reserved token are core's, and the reserved token is refused", () => {
     expect(backend.maxEvents).toBe(MAX_EVENTS);
+    expect(backend.reservedToken).toBe(RESERVED_TOKEN);
+    const native = backend.create(new Int32Array(3), () => {});
+    const [r, w] = sys.pipe();
+    try {
+      expect(() => native.add(r, Bits.READABLE, RESERVED_TOKEN)).toThrow(/token 0 is reserved/);
+      native.add(r, Bits.READABLE, RESERVED_TOKEN + 1); // the first core hands out
+    } finally {
+      native.close();
+      closeAll(r, w);
+    }
   });
 
   it('a batch buffer larger than MAX_EVENTS (65536) events is refused with a RangeError by the native class itself', () => {

@@ -33,8 +33,8 @@
 
 namespace pollglue {
 
-// Token 0 is never handed out by core: a kernel registers its wake-up descriptor with it and
-// drops its events.
+// Token 0 is never handed out by core (its RESERVED_TOKEN, which checks this copy, exported as
+// reservedToken): a kernel registers its wake-up descriptor with it and drops its events.
 constexpr int32_t kWakeToken = 0;
 
 // Start()'s answer when the runtime lacks what the loop is made of (libuv, or working

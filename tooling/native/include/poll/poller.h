@@ -325,6 +325,7 @@ Napi::Object ExportBackend(Napi::Env env, Napi::Object exports, const char* name
   exports.Set("loops", loops);
   exports.Set("bits", BitsObject(env));
   exports.Set("maxEvents", Napi::Number::New(env, static_cast<double>(kMaxEvents)));
+  exports.Set("reservedToken", Napi::Number::New(env, kWakeToken));
   exports.Set("supported", Napi::Number::New(env, Kernel::kSupported));
   exports.Set("io", IoObject(env));
   return exports;
