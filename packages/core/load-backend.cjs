@@ -4,6 +4,8 @@
 // the platform package's backend.cjs synchronously.
 const path = require('node:path');
 
+// The one error made here, in the shape of core's libraryError (src/errors.ts): this file runs
+// before, and without, core's ES modules, as the first thing a platform package does.
 function noBackend(message, cause) {
   const err = new Error(message, cause === undefined ? undefined : { cause });
   err.code = 'ERR_POLL_NO_BACKEND';

@@ -3,7 +3,7 @@
 // methods, chaining, `closed` and constants, with epoll's own event bits in the callback.
 // Made per Poller class so that the tests can run it on the waiter-thread loop too.
 const { constants } = require('node:os');
-const { Bits, PollError, kWatchMask, kModifyMask, kDropStale } = require('@poll/core');
+const { Bits, PollError, kWatchMask, kModifyMask, kDropStale, libraryError, rangeError, typeError } = require('@poll/core');
 
 // Linux's values (<sys/epoll.h>), on every platform: programs compare against these.
 const EPOLLIN = 0x001;
@@ -18,18 +18,6 @@ const CONSTANTS = { EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLPRI, EPOLLERR, EPOLLHUP,
 // EPOLLERR and EPOLLHUP are accepted and mean nothing as interest: the kernel always reports them.
 const KNOWN = (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP | EPOLLONESHOT | EPOLLET) >>> 0;
 
-function argError(Ctor, code, message) {
-  const err = new Ctor(message);
-  err.code = code;
-  return err;
-}
-
-function libraryError(code, message) {
-  const err = new Error(message);
-  err.code = code;
-  return err;
-}
-
 /** What the kernel would have said, as a PollError: the original threw strerror() text for these. */
 function kernelError(name, fd) {
   return new PollError('epoll_ctl', constants.errno[name], fd);
@@ -37,10 +25,10 @@ function kernelError(name, fd) {
 
 function validateFd(fd, method) {
   if (typeof fd !== 'number') {
-    throw argError(TypeError, 'ERR_INVALID_ARG_TYPE', `${method}(fd, …): "fd" must be of type number. Received ${typeof fd}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${method}(fd, …): "fd" must be of type number. Received ${typeof fd}`);
   }
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-    throw argError(RangeError, 'ERR_OUT_OF_RANGE', `${method}(fd, …): "fd" must be an integer >= 0 && <= 2147483647. Received ${fd}`);
+    throw rangeError(`${method}(fd, …): "fd" must be an integer >= 0 && <= 2147483647. Received ${fd}`);
   }
 }
 
@@ -65,11 +53,11 @@ function epollClass(Poller, backend) {
 
   function toMask(events, method) {
     if (typeof events !== 'number') {
-      throw argError(TypeError, 'ERR_INVALID_ARG_TYPE', `${method}(fd, events): "events" must be of type number. Received ${typeof events}`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `${method}(fd, events): "events" must be of type number. Received ${typeof events}`);
     }
     // EPOLLET is bit 31: accept it as 2147483648 and as the negative int32 some builds gave.
     if (!Number.isInteger(events) || events < -0x80000000 || events > 0xffffffff) {
-      throw argError(RangeError, 'ERR_OUT_OF_RANGE', `${method}(fd, events): "events" must be a 32-bit set of Epoll.EPOLL* bits. Received ${events}`);
+      throw rangeError(`${method}(fd, events): "events" must be a 32-bit set of Epoll.EPOLL* bits. Received ${events}`);
     }
     const ev = events >>> 0;
     const unknown = ev & ~KNOWN;
@@ -125,7 +113,7 @@ function epollClass(Poller, backend) {
     /** @param {(err: Error | null, fd?: number, events?: number) => void} callback */
     constructor(callback) {
       if (typeof callback !== 'function') {
-        throw argError(TypeError, 'ERR_INVALID_ARG_TYPE', 'First argument to the Epoll constructor must be a callback');
+        throw typeError('ERR_INVALID_ARG_TYPE', 'First argument to the Epoll constructor must be a callback');
       }
       this.#callback = callback;
     }
