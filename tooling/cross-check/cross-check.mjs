@@ -6,9 +6,21 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { TARGETS } from './targets.mjs';
 import { addonFlags, root, runZig, zigPath } from './zig.mjs';
 
 const require = createRequire(import.meta.url);
+
+// Every prebuilt target is for a platform its package installs on: that list has one home, the
+// package's package.json "os" (under publishConfig in the workspace, top-level once packed).
+for (const t of TARGETS) {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'packages', t.pkg, 'package.json'), 'utf8'));
+  const platforms = pkg.os ?? pkg.publishConfig?.os ?? [];
+  if (!platforms.includes(t.tuple.split('-')[0])) {
+    console.error(`cross-check: the target ${t.tuple} is not among @poll/${t.pkg}'s platforms (${platforms.join(', ')})`);
+    process.exit(1);
+  }
+}
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.log(`cross-check: runs on linux-x64 only (this is ${process.platform}-${process.arch}); this platform builds its own backend`);
