@@ -17,7 +17,6 @@
 
 #include <sys/select.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/types.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -227,14 +226,12 @@ class SelectWaiter {
       // What to wait for, copied under the lock: select(2) runs without it.
       offered.clear();
       int max_fd = interrupt_[0];
-      bool untaken = false;  // a report fired and not yet taken by the loop
       pthread_mutex_lock(&mutex_);
       if (stopping_) {
         pthread_mutex_unlock(&mutex_);
         return;
       }
       for (auto& [fd, e] : table_) {
-        untaken |= e.ready != 0;
         if (!e.armed || e.interest == 0) continue;
         offered.push_back(Offered{fd, e.interest, e.generation});
         if (fd > max_fd) max_fd = fd;
@@ -248,15 +245,7 @@ class SelectWaiter {
         if (o.interest & kReadable) SetBit(read_set, o.fd);
         if (o.interest & kWritable) SetBit(write_set, o.fd);
       }
-      // While a report waits to be taken, the trigger is fired again every 100 ms, so that a
-      // trigger the kqueue loses cannot strand it (the suite on libkqueue, Linux's stand-in, once
-      // waited 30 s under load for a report that was made). No timer while nothing waits.
-      timeval again{0, 100 * 1000};
-      int n = select(max_fd + 1, AsSet(read_set), AsSet(write_set), nullptr, untaken ? &again : nullptr);
-      if (n == 0) {
-        if (untaken) notify_(notify_arg_);
-        continue;
-      }
+      int n = select(max_fd + 1, AsSet(read_set), AsSet(write_set), nullptr, nullptr);
       if (n < 0 && errno == EBADF) {
         DropClosed(offered);
         continue;
