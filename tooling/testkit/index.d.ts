@@ -39,6 +39,7 @@ export declare function write(fd: number, data?: string | Buffer): number;
 export declare function read(fd: number, size?: number): string | null;
 export declare function fill(fd: number): number;
 export declare function closeAll(...fds: Array<number | number[]>): void;
+export declare function closeFrom(list: number[], fd: number): void;
 export declare function runNode(
   script: string,
   args?: string[],

@@ -158,14 +158,33 @@ export function fill(fd) {
   }
 }
 
+/**
+ * Closes descriptors a test opened. Each must still be open: closing a number twice is a bug even
+ * when it goes unnoticed, since the number may belong to someone else by then (a poller's kqueue
+ * or the descriptors libkqueue keeps for it, Node's own). A test that closes one of its
+ * descriptors itself takes it off its list: `closeFrom`. All are closed before the error.
+ */
 export function closeAll(...fds) {
+  const closed = [];
   for (const fd of fds.flat()) {
     try {
       rawfs.closeSync(fd);
-    } catch {
-      // already closed by the test
+    } catch (err) {
+      if (err?.code !== 'EBADF') throw err;
+      closed.push(fd);
     }
   }
+  if (closed.length > 0) {
+    throw new Error(`closeAll: fd ${closed.join(', ')} already closed: a double close (close it with closeFrom)`);
+  }
+}
+
+/** Closes a descriptor in the middle of a test and takes it off the list `closeAll` will close. */
+export function closeFrom(list, fd) {
+  const at = list.indexOf(fd);
+  if (at === -1) throw new Error(`closeFrom: fd ${fd} is not on the list`);
+  list.splice(at, 1);
+  rawfs.closeSync(fd);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase } from '@poll/core';
-import { closeAll, fill, rawfs, read, sys, write } from '@poll/testkit';
+import { closeAll, closeFrom, fill, read, sys, write } from '@poll/testkit';
 import { canWatchEdge, canWatchPriority, expectEdgeRefused, recorder, reportOnce, settle, type Target } from './target.js';
 
 export function modes(target: Target): void {
@@ -146,7 +146,7 @@ export function modes(target: Target): void {
       const [r, w] = pipe();
       const rec = recorder();
       p.add(r, { readable: true }, rec.onEvent);
-      rawfs.closeSync(w);
+      closeFrom(open, w);
       await rec.until(1);
       expect(rec.events[0]).toMatchObject({ fd: r, hangup: true });
     });
@@ -155,7 +155,7 @@ export function modes(target: Target): void {
       const p = poller();
       const [r, w] = pipe();
       write(w, 'abc');
-      rawfs.closeSync(w);
+      closeFrom(open, w);
       const rec = recorder();
       const watch = p.add(r, { readable: true }, rec.onEvent);
       await rec.until(3); // nothing read: reported again and again
@@ -182,7 +182,7 @@ export function modes(target: Target): void {
       open.push(a, b);
       const rec = recorder();
       p.add(a, { readable: true }, rec.onEvent);
-      rawfs.closeSync(b);
+      closeFrom(open, b);
       await rec.until(1);
       expect(rec.events[0]).toMatchObject({ fd: a, readable: true, hangup: true });
     });
@@ -190,7 +190,7 @@ export function modes(target: Target): void {
     it('the writing end of a pipe whose reader is gone reports error or hangup', async () => {
       const p = poller();
       const [r, w] = pipe();
-      rawfs.closeSync(r);
+      closeFrom(open, r);
       const rec = recorder();
       p.add(w, { writable: true }, rec.onEvent);
       await rec.until(1);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PollerBase, PollEvent } from '@poll/core';
-import { closeAll, rawfs, read, sys, write } from '@poll/testkit';
+import { closeAll, closeFrom, rawfs, read, sys, write } from '@poll/testkit';
 import { recorder, reportOnce, settle, type Target } from './target.js';
 
 export function promises(target: Target): void {
@@ -137,7 +137,7 @@ export function promises(target: Target): void {
         old.onEvent(event);
         if (reusedFd !== -1) return;
         poller.remove(other);
-        rawfs.closeSync(other);
+        closeFrom(open, other);
         // The kernel hands out the lowest free number, which is `other`'s unless another thread
         // has just freed a lower one (libkqueue closes descriptors of its own in the background):
         // take pipes until a read end lands on it.
