@@ -61,6 +61,10 @@ interface MWatch {
   watch?: Watch;
   settled?: 'event' | 'AbortError' | 'ERR_POLL_CLOSED' | 'ERR_POLL_NOT_WATCHED' | string;
   expectEnd?: string; // once/events: how it must settle if no event comes first
+  // once/events ended by a callback of a batch that began while it was ready: its own event may
+  // have come earlier in that batch (settling it then, though its promise's handlers run only
+  // after the batch), so it may resolve instead.
+  endedInItsBatch?: boolean;
   abort?: AbortController;
 }
 
@@ -130,6 +134,8 @@ class Sequence {
   /** once()/events() ended by another hand, until their promise settles. */
   readonly #ending = new Set<MWatch>();
   readonly #open = new Set<number>();
+  /** The batch being dispatched: its poller, and its once()/events() that were ready as it began. */
+  #batch: { mp: MPoller; ready: Set<MWatch> } | undefined;
   #ids = 0;
 
   constructor(make: () => PollerBase, seed: number, options: ModelOptions) {
@@ -436,7 +442,7 @@ class Sequence {
       (event) => {
         if (event.fd !== w.fd) this.#violate(`${w.via}(${w.fd}) resolved with an event for fd ${event.fd}`);
         // Ended by abort/close/remove before an event was dispatched: it must reject instead.
-        if (w.expectEnd !== undefined) this.#violate(`${w.via}(${w.fd}) resolved after it was ended (${w.expectEnd})`);
+        if (w.expectEnd !== undefined && !w.endedInItsBatch) this.#violate(`${w.via}(${w.fd}) resolved after it was ended (${w.expectEnd})`);
         w.settled = 'event';
         this.#free(w);
       },
@@ -473,6 +479,7 @@ class Sequence {
     w.live = false;
     if (w.via !== 'add' && w.settled === undefined) {
       w.expectEnd = how;
+      w.endedInItsBatch = this.#batch?.mp === w.mp && this.#batch.ready.has(w);
       this.#ending.add(w);
     }
     if (w.mp.watches.get(w.fd) === w) w.mp.watches.delete(w.fd);
@@ -520,6 +527,12 @@ class Sequence {
 
   #onEvent(w: MWatch, event: PollEvent): void {
     const mp = w.mp;
+    if (this.#batch === undefined) {
+      // A batch is dispatched in one call: its first callback starts it, and the microtasks that
+      // run after it end it.
+      this.#batch = { mp, ready: new Set([...mp.watches.values()].filter((o) => o.via !== 'add' && this.#ready(o))) };
+      queueMicrotask(() => (this.#batch = undefined));
+    }
     if (mp.poller.fd !== mp.fd) {
       // Rebuilt (docs/API.md): an edge watch may see its current readiness once more.
       mp.fd = mp.poller.fd;
