@@ -40,6 +40,7 @@ export declare function read(fd: number, size?: number): string | null;
 export declare function fill(fd: number): number;
 export declare function closeAll(...fds: Array<number | number[]>): void;
 export declare function closeFrom(list: number[], fd: number): void;
+export declare function threadsNamed(name: string): number;
 export declare function runNode(
   script: string,
   args?: string[],

@@ -179,6 +179,17 @@ export function closeAll(...fds) {
   }
 }
 
+/** How many of this process's threads have the name `name` (Linux: /proc/self/task/<tid>/comm). */
+export function threadsNamed(name) {
+  return fs.readdirSync('/proc/self/task').filter((tid) => {
+    try {
+      return fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === name;
+    } catch {
+      return false; // a thread that ended while we looked
+    }
+  }).length;
+}
+
 /** Closes a descriptor in the middle of a test and takes it off the list `closeAll` will close. */
 export function closeFrom(list, fd) {
   const at = list.indexOf(fd);

@@ -2,10 +2,9 @@
 // serial drivers among them) are watched with select(2) on a thread of the poller's own. Here
 // a kqueue that refuses what POLL_KQUEUE_REFUSE names (refuse/refuse.c, read at every change)
 // stands in for macOS: the real ttys are ptys, refused as macOS may refuse a serial port.
-import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PollError, type PollerBase, type PollEvent } from '@poll/core';
-import { closeAll, closeFrom, read, runNode, sys, write } from '@poll/testkit';
+import { closeAll, closeFrom, read, runNode, sys, threadsNamed, write } from '@poll/testkit';
 import { recorder, settle } from '@poll/behaviour';
 // @ts-expect-error: a plain ES module of this harness
 import { Poller } from '../refusing.mjs';
@@ -27,14 +26,7 @@ const refuse = (rule: string): void => {
   process.env.POLL_KQUEUE_REFUSE = rule;
 };
 /** This process's threads named poll-select: one per poller that watches a refused descriptor. */
-const selectThreads = (): number =>
-  fs.readdirSync('/proc/self/task').filter((t) => {
-    try {
-      return fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'poll-select';
-    } catch {
-      return false; // a thread that ended while we looked
-    }
-  }).length;
+const selectThreads = (): number => threadsNamed('poll-select');
 
 afterEach(() => {
   for (const p of pollers.splice(0)) p.close();
