@@ -15,7 +15,7 @@ import {
 } from './types.js';
 import { alreadyWatched, typeError } from './errors.js';
 import { trace, tracing } from './trace.js';
-import { validateAddOptions, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
+import { describe, validateAddOptions, validateFd, validateFunction, validateMaxEvents, validateSignal } from './validate.js';
 import { OWNER_REMOVES, RAW, UNREF, type OnEnd, type OnMask } from './registration.js';
 import { Registrations } from './registrations.js';
 import { EventIterator, once } from './adapters.js';
@@ -52,7 +52,7 @@ export class PollerBase implements Disposable {
 
   constructor(backend: Backend, options?: PollerOptions) {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object');
+      throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describe(options)}`);
     }
     checkBackend(backend);
     const maxEvents = validateMaxEvents(options?.maxEvents);
@@ -247,7 +247,7 @@ export function streamFunctions(Poller: PollerClass) {
     if (options !== undefined && options !== null && typeof options === 'object' && 'poller' in options) {
       const { poller, ...rest } = options;
       if (poller !== undefined) {
-        if (!(poller instanceof PollerBase)) throw typeError('ERR_INVALID_ARG_TYPE', 'The "options.poller" property must be a Poller');
+        if (!(poller instanceof PollerBase)) throw typeError('ERR_INVALID_ARG_TYPE', `The "options.poller" property must be an instance of Poller. Received ${describe(poller)}`);
         return [poller, rest];
       }
       options = rest;

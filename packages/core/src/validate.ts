@@ -17,7 +17,8 @@ const INTEREST_MASK = Object.values(Bits).reduce((all, bit) => all | bit, 0) & ~
 // How ERR_POLL_UNSUPPORTED names a bit: its name in lower case, or this.
 const BIT_NAMES: Partial<Record<keyof typeof Bits, string>> = { PEER_SHUTDOWN: 'peer shutdown (EPOLLRDHUP) without readable' };
 
-function describe(value: unknown): string {
+/** What a bad argument was, as Node's messages end: "Received …". */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an instance of ' + (value.constructor?.name ?? 'Object');
   if (typeof value === 'string') return `type string (${JSON.stringify(value)})`;
@@ -127,13 +128,13 @@ export function validateSignal(options: unknown): AbortSignal | undefined {
   return signal;
 }
 
-// The streams' options. Their messages are the streams' own, older than the ones above.
+// The streams' options.
 
 /** The options object of a stream: no key it does not know. */
 export function validateStreamOptions(options: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null) {
-    throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object');
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describe(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) throw typeError('ERR_INVALID_ARG_VALUE', `The "options" argument has an unknown key ${JSON.stringify(key)}; expected ${allowed.join(', ')}`);
@@ -144,7 +145,7 @@ export function validateStreamOptions(options: unknown, allowed: readonly string
 /** A byte count up to 1 GiB (a highWaterMark, a chunk or record size). */
 export function validateSize(value: unknown, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type number. Received ${typeof value}`);
+  if (typeof value !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type number. Received ${describe(value)}`);
   if (!Number.isInteger(value) || value < min || value > 2 ** 30) {
     throw rangeError(`The value of "options.${name}" is out of range. It must be an integer >= ${min} && <= ${2 ** 30}. Received ${value}`);
   }
@@ -154,20 +155,20 @@ export function validateSize(value: unknown, name: string, fallback: number, min
 export function validateEncoding(value: unknown, name = 'encoding'): BufferEncoding | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !Buffer.isEncoding(value)) {
-    throw typeError('ERR_INVALID_ARG_VALUE', `The "options.${name}" property must be an encoding Buffer knows, such as 'utf8'. Received ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+    throw typeError('ERR_INVALID_ARG_VALUE', `The "options.${name}" property must be an encoding Buffer knows, such as 'utf8'. Received ${describe(value)}`);
   }
   return value;
 }
 
 export function validateBoolean(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type boolean`);
+  if (typeof value !== 'boolean') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type boolean. Received ${describe(value)}`);
   return value;
 }
 
 export function validateStreamSignal(signal: unknown): AbortSignal | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal');
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options.signal" property must be an instance of AbortSignal. Received ${describe(signal)}`);
   }
   return signal;
 }

@@ -311,6 +311,13 @@ describe('argument errors', () => {
     expect(fake.calls).toEqual([]);
   });
 
+  it("options that are not an object: a TypeError that says what it received, as Node's messages do", () => {
+    const err = thrown(() => new PollerBase(new FakeBackend(), 5 as never));
+    expect(err.constructor.name).toBe('TypeError');
+    expect(err.code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(err.message).toBe('The "options" argument must be of type object. Received type number (5)');
+  });
+
   it('accepts fd 0 and fd 2^31-1', () => {
     const { poller } = setup();
     poller.add(0, { readable: true }, noop);

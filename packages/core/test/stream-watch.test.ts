@@ -161,3 +161,24 @@ describe('ref accounting per watch', () => {
     expect(d.ref()).toBe(d); // after its end: nothing to do
   });
 });
+
+describe('stream options', () => {
+  // Node's own messages end with what they received; so do the streams', for every option
+  // checked by type.
+  const bad: Array<[string, (p: ReturnType<typeof duplexSetup>['poller']) => unknown, string, string]> = [
+    ['options not an object', (p) => p.createReadStream(FD, 'utf8' as never), 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object. Received type string ("utf8")'],
+    ['highWaterMark not a number', (p) => p.createReadStream(FD, { highWaterMark: '16' as never }), 'ERR_INVALID_ARG_TYPE', 'The "options.highWaterMark" property must be of type number. Received type string ("16")'],
+    ['an encoding Buffer does not know', (p) => p.createReadStream(FD, { encoding: 'klingon' as never }), 'ERR_INVALID_ARG_VALUE', 'Received type string ("klingon")'],
+    ['autoClose not a boolean', (p) => p.createWriteStream(FD, { autoClose: 1 as never }), 'ERR_INVALID_ARG_TYPE', 'The "options.autoClose" property must be of type boolean. Received type number (1)'],
+    ['signal not an AbortSignal', (p) => p.createDuplex(FD, { signal: {} as never }), 'ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal. Received an instance of Object'],
+  ];
+  it.each(bad)('%s: a TypeError that says what it received, and nothing watched', (_what, make, code, message) => {
+    const { poller, ops } = duplexSetup();
+    const err = thrown(() => make(poller));
+    expect(err.constructor.name).toBe('TypeError');
+    expect(err.code).toBe(code);
+    expect(err.message).toContain(message);
+    expect(ops()).toEqual([]);
+    expect(poller.size).toBe(0);
+  });
+});
