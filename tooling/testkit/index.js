@@ -166,17 +166,19 @@ export function fill(fd) {
  */
 export function closeAll(...fds) {
   const closed = [];
+  let failure;
   for (const fd of fds.flat()) {
     try {
       rawfs.closeSync(fd);
     } catch (err) {
-      if (err?.code !== 'EBADF') throw err;
-      closed.push(fd);
+      if (err?.code === 'EBADF') closed.push(fd);
+      else failure ??= err;
     }
   }
   if (closed.length > 0) {
     throw new Error(`closeAll: fd ${closed.join(', ')} already closed: a double close (close it with closeFrom)`);
   }
+  if (failure !== undefined) throw failure;
 }
 
 /** How many of this process's threads have the name `name` (Linux: /proc/self/task/<tid>/comm). */

@@ -17,12 +17,29 @@ const INTEREST_MASK = Object.values(Bits).reduce((all, bit) => all | bit, 0) & ~
 // How ERR_POLL_UNSUPPORTED names a bit: its name in lower case, or this.
 const BIT_NAMES: Partial<Record<keyof typeof Bits, string>> = { PEER_SHUTDOWN: 'peer shutdown (EPOLLRDHUP) without readable' };
 
-/** What a bad argument was, as Node's messages end: "Received …". */
+/**
+ * What a bad argument was, in the words Node's argument errors end with ("Received …"): null,
+ * undefined, a function by its name, an object by its class, a string shortened to 25
+ * characters, a primitive with its value.
+ */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an instance of ' + (value.constructor?.name ?? 'Object');
-  if (typeof value === 'string') return `type string (${JSON.stringify(value)})`;
-  return `type ${typeof value} (${String(value)})`;
+  if (value === null || value === undefined) return String(value);
+  switch (typeof value) {
+    case 'function':
+      return `function ${value.name}`;
+    case 'object':
+      return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+    case 'string': {
+      const shown = value.length > 28 ? `${value.slice(0, 25)}...` : value;
+      return `type string (${shown.includes("'") ? JSON.stringify(shown) : `'${shown}'`})`;
+    }
+    case 'bigint':
+      return `type bigint (${value}n)`;
+    case 'number':
+      return `type number (${Object.is(value, -0) ? '-0' : String(value)})`;
+    default:
+      return `type ${typeof value} (${String(value)})`;
+  }
 }
 
 /** A descriptor number as Node checks integers: TypeError for non-numbers, RangeError otherwise. */
@@ -155,7 +172,8 @@ export function validateSize(value: unknown, name: string, fallback: number, min
 export function validateEncoding(value: unknown, name = 'encoding'): BufferEncoding | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !Buffer.isEncoding(value)) {
-    throw typeError('ERR_INVALID_ARG_VALUE', `The "options.${name}" property must be an encoding Buffer knows, such as 'utf8'. Received ${describe(value)}`);
+    const shown = typeof value === 'string' ? `'${value}'` : describe(value);
+    throw typeError('ERR_INVALID_ARG_VALUE', `The "options.${name}" property must be an encoding Buffer knows, such as 'utf8'. Received ${shown}`);
   }
   return value;
 }

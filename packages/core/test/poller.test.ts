@@ -311,6 +311,20 @@ describe('argument errors', () => {
     expect(fake.calls).toEqual([]);
   });
 
+  const received: Array<[unknown, string]> = [
+    [null, 'Received null'],
+    [undefined, 'Received undefined'],
+    [function watchMe() {}, 'Received function watchMe'],
+    ['a file descriptor number given as a string', "Received type string ('a file descriptor number ...')"],
+    ["it's", `Received type string ("it's")`],
+    [3n, 'Received type bigint (3n)'],
+    [new Number(3), 'Received an instance of Number'],
+  ];
+  it.each(received)("a bad fd %o: the message ends as Node's do (%s)", (fd, ending) => {
+    const err = thrown(() => setup().poller.add(fd as number, { readable: true }, noop));
+    expect(err.message).toMatch(new RegExp(`${ending.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  });
+
   it("options that are not an object: a TypeError that says what it received, as Node's messages do", () => {
     const err = thrown(() => new PollerBase(new FakeBackend(), 5 as never));
     expect(err.constructor.name).toBe('TypeError');
@@ -1076,6 +1090,38 @@ describe('close()', () => {
 });
 
 describe('once()', () => {
+  // docs/API.md (once() and events()): a promise settles as its event is dispatched; a later
+  // callback of the same batch that closes the poller or removes the fd is too late for it, an
+  // earlier one ends it first.
+  describe('in one batch with a callback that closes the poller or removes its fd', () => {
+    const ends = [
+      ['closes the poller', 'ERR_POLL_CLOSED', (poller: PollerBase) => poller.close()],
+      ['removes the fd', 'ERR_POLL_NOT_WATCHED', (poller: PollerBase) => poller.remove(3)],
+    ] as const;
+    it.each(ends)('its event first: it resolves, and a callback after it that %s finds it gone', async (_what, _code, end) => {
+      const { fake, poller } = setup();
+      const p = poller.once(3, { readable: true });
+      let ended: boolean | void = undefined;
+      poller.add(4, { readable: true }, () => (ended = end(poller)));
+      fake.fire([
+        [3, R],
+        [4, R],
+      ]);
+      expect(await p).toEqual(ev(3, { readable: true }));
+      expect(ended).not.toBe(true); // remove(3): false, nothing of it was left to remove
+    });
+    it.each(ends)('the callback first: it %s, and the once() rejects with %s, its event not delivered', async (_what, code, end) => {
+      const { fake, poller } = setup();
+      const p = poller.once(3, { readable: true });
+      poller.add(4, { readable: true }, () => end(poller));
+      fake.fire([
+        [4, R],
+        [3, R],
+      ]);
+      await expect(p).rejects.toMatchObject({ code });
+    });
+  });
+
   it('resolves with the first event and removes its watch', async () => {
     const { fake, poller } = setup();
     const p = poller.once(3, { readable: true });

@@ -4,7 +4,8 @@
 // ref()/unref()) decides whether the native side keeps the loop alive.
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { Bits, type BackendIo } from '../src/index.js';
+import { Bits, PollerBase, pollerClass, streamFunctions, type BackendIo } from '../src/index.js';
+import { FakeBackend } from './fake-backend.js';
 import { setup, noop, thrown } from './helpers.js';
 import { setImmediate as immediate } from 'node:timers/promises';
 
@@ -166,9 +167,9 @@ describe('stream options', () => {
   // Node's own messages end with what they received; so do the streams', for every option
   // checked by type.
   const bad: Array<[string, (p: ReturnType<typeof duplexSetup>['poller']) => unknown, string, string]> = [
-    ['options not an object', (p) => p.createReadStream(FD, 'utf8' as never), 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object. Received type string ("utf8")'],
-    ['highWaterMark not a number', (p) => p.createReadStream(FD, { highWaterMark: '16' as never }), 'ERR_INVALID_ARG_TYPE', 'The "options.highWaterMark" property must be of type number. Received type string ("16")'],
-    ['an encoding Buffer does not know', (p) => p.createReadStream(FD, { encoding: 'klingon' as never }), 'ERR_INVALID_ARG_VALUE', 'Received type string ("klingon")'],
+    ['options not an object', (p) => p.createReadStream(FD, 'utf8' as never), 'ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received type string ('utf8')`],
+    ['highWaterMark not a number', (p) => p.createReadStream(FD, { highWaterMark: '16' as never }), 'ERR_INVALID_ARG_TYPE', `The "options.highWaterMark" property must be of type number. Received type string ('16')`],
+    ['an encoding Buffer does not know', (p) => p.createReadStream(FD, { encoding: 'klingon' as never }), 'ERR_INVALID_ARG_VALUE', `The "options.encoding" property must be an encoding Buffer knows, such as 'utf8'. Received 'klingon'`],
     ['autoClose not a boolean', (p) => p.createWriteStream(FD, { autoClose: 1 as never }), 'ERR_INVALID_ARG_TYPE', 'The "options.autoClose" property must be of type boolean. Received type number (1)'],
     ['signal not an AbortSignal', (p) => p.createDuplex(FD, { signal: {} as never }), 'ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal. Received an instance of Object'],
   ];
@@ -180,5 +181,13 @@ describe('stream options', () => {
     expect(err.message).toContain(message);
     expect(ops()).toEqual([]);
     expect(poller.size).toBe(0);
+  });
+
+  it("the stream functions' options.poller that is not a Poller: a TypeError that says what it received", () => {
+    const { createReadStream } = streamFunctions(pollerClass(new FakeBackend()));
+    const err = thrown(() => createReadStream(FD, { poller: {} as PollerBase }));
+    expect(err.constructor.name).toBe('TypeError');
+    expect(err.code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(err.message).toBe('The "options.poller" property must be an instance of Poller. Received an instance of Object');
   });
 });

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { setImmediate as immediate } from 'node:timers/promises';
 import { Bits, PollerBase, type Backend, type NativePoller, type PollEvent, type Watch } from '@poll/core';
-import { rawfs, sys } from '@poll/testkit';
+import { closeAll, rawfs, sys } from '@poll/testkit';
 
 type Kind = 'pipe' | 'socket' | 'eventfd';
 type Mode = 'level' | 'edge' | 'oneshot';
@@ -63,7 +63,8 @@ interface MWatch {
   expectEnd?: string; // once/events: how it must settle if no event comes first
   // once/events ended by a callback of a batch that began while it was ready: its own event may
   // have come earlier in that batch (settling it then, though its promise's handlers run only
-  // after the batch), so it may resolve instead.
+  // after the batch), so it may resolve instead. Only where the model cannot know: close(), and
+  // remove() of an events() watch; remove() of a once() says whether it was still there.
   endedInItsBatch?: boolean;
   abort?: AbortController;
 }
@@ -176,11 +177,8 @@ class Sequence {
 
   cleanup(): void {
     for (const mp of this.#pollers) this.#closePoller(mp);
-    for (const fd of this.#open) {
-      try {
-        rawfs.closeSync(fd);
-      } catch {}
-    }
+    closeAll([...this.#open]);
+    this.#open.clear();
   }
 
   // --- resources -------------------------------------------------------------------------------
@@ -474,12 +472,15 @@ class Sequence {
     w.abort!.abort();
   }
 
-  /** A watch ends by another hand (remove, close, abort): no event may follow. */
-  #end(w: MWatch, how: string): void {
+  /**
+   * A watch ends by another hand (remove, close, abort): no event may follow. `known`: whether
+   * the caller knows the promise had no event yet (remove() found its once() still there).
+   */
+  #end(w: MWatch, how: string, known = false): void {
     w.live = false;
     if (w.via !== 'add' && w.settled === undefined) {
       w.expectEnd = how;
-      w.endedInItsBatch = this.#batch?.mp === w.mp && this.#batch.ready.has(w);
+      w.endedInItsBatch = !known && this.#batch?.mp === w.mp && this.#batch.ready.has(w);
       this.#ending.add(w);
     }
     if (w.mp.watches.get(w.fd) === w) w.mp.watches.delete(w.fd);
@@ -568,9 +569,15 @@ class Sequence {
       }
       case 'removeOther': {
         const other = [...mp.watches.values()].find((o) => o !== w);
-        if (other !== undefined) {
-          mp.poller.remove(other.fd);
-          this.#end(other, 'ERR_POLL_NOT_WATCHED');
+        if (other === undefined) break;
+        if (!mp.poller.remove(other.fd) && other.via === 'once') {
+          // A once() ends its watch as its event is dispatched: this batch gave it its event
+          // before this callback, and it must resolve.
+          other.live = false;
+          mp.watches.delete(other.fd);
+          this.#ending.add(other);
+        } else {
+          this.#end(other, 'ERR_POLL_NOT_WATCHED', other.via === 'once');
         }
         break;
       }
@@ -608,7 +615,7 @@ class Sequence {
         const required = ready && (w.mode === 'level' || (w.mode === 'oneshot' && w.armed) || (w.mode === 'edge' && w.due));
         if (required && w.events <= before) out.push(`${w.mode} watch on fd ${w.fd} (${w.chan.kind}) is ready but reported nothing`);
       }
-      for (const w of this.#ending) out.push(`${w.via}(${w.fd}) ended (${w.expectEnd}) but did not settle`);
+      for (const w of this.#ending) out.push(`${w.via}(${w.fd}) ended (${w.expectEnd ?? 'by its event'}) but did not settle`);
       return out;
     };
     const start = Date.now();

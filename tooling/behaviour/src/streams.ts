@@ -83,7 +83,7 @@ export function streams(target: Target): void {
         s.destroy();
       }
       for (const p of pollers.splice(0)) p.close();
-      closeAll(open.splice(0).filter(isOpen));
+      closeAll(open.splice(0));
     });
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
