@@ -70,24 +70,26 @@ export const LIBRARY_ERROR_CODES = [
   'ERR_POLL_NODE_TOO_OLD',
 ] as const;
 export type LibraryErrorCode = (typeof LIBRARY_ERROR_CODES)[number];
+/** One of the library's own errors: a plain Error whose `code` is one of LIBRARY_ERROR_CODES. */
+export type LibraryError<C extends LibraryErrorCode = LibraryErrorCode> = Error & { code: C };
 
-export function libraryError(code: LibraryErrorCode, message: string, options?: ErrorOptions): Error & { code: string } {
-  const err = new Error(message, options) as Error & { code: string };
+export function libraryError<C extends LibraryErrorCode>(code: C, message: string, options?: ErrorOptions): LibraryError<C> {
+  const err = new Error(message, options) as LibraryError<C>;
   err.code = code;
   return err;
 }
 
 /** One watch per fd and poller: the one message for every way of asking for a second. */
-export function alreadyWatched(fd: number): Error & { code: string } {
+export function alreadyWatched(fd: number): LibraryError<'ERR_POLL_ALREADY_WATCHED'> {
   return libraryError('ERR_POLL_ALREADY_WATCHED', `fd ${fd} is already watched by this poller; modify() it, or remove() it first`);
 }
 
 /** The fd is not (or no longer) watched by this poller. */
-export function notWatched(fd: number): Error & { code: string } {
+export function notWatched(fd: number): LibraryError<'ERR_POLL_NOT_WATCHED'> {
   return libraryError('ERR_POLL_NOT_WATCHED', `fd ${fd} is not watched by this poller`);
 }
 
-export function closedError(): Error & { code: string } {
+export function closedError(): LibraryError<'ERR_POLL_CLOSED'> {
   return libraryError('ERR_POLL_CLOSED', 'The poller is closed');
 }
 

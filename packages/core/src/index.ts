@@ -1,7 +1,7 @@
 export { PollerBase, pollerClass, streamFunctions, type PollerClass } from './poller.js';
 export { kWatchMask, kModifyMask, kDropStale } from './raw.js';
 export { PollDuplex, PollReadStream, PollWriteStream, type DuplexOptions, type ReadStreamOptions, type WriteStreamOptions } from './stream.js';
-export { PollError, toPollError, LIBRARY_ERROR_CODES, type LibraryErrorCode } from './errors.js';
+export { PollError, toPollError, LIBRARY_ERROR_CODES, type LibraryError, type LibraryErrorCode } from './errors.js';
 // The error factories, for poll's own packages (the drop-in), so that every error is made one way.
 export { libraryError, rangeError, typeError } from './errors.js';
 export { selectBackend, backendPackageFor } from './select.js';
@@ -17,5 +17,6 @@ export type {
   PollerOptions,
   SignalOptions,
   AddOptions,
+  EndReason,
   Watch,
 } from './types.js';

@@ -1,9 +1,9 @@
-import type { Interest, PollEvent, Watch } from './types.js';
+import type { EndReason, Interest, PollEvent, Watch } from './types.js';
 
 /** How a kWatchMask watch hears of an event: core's bits, and no event object made. */
 export type OnMask = (fd: number, mask: number) => void;
 /** How the poller tells a watch's holder that something other than the holder ended it. */
-export type OnEnd = (reason: Error, fd: number) => void;
+export type OnEnd = (reason: EndReason, fd: number) => void;
 
 // Core's own state bits, kept in a registration's `mask` above the interest bits (one field less
 // per watch than flags of their own: 16 bytes of the 141 each watch cost) and never passed to the

@@ -1,6 +1,6 @@
 // A poller's registration table: its kernel set, a token for every watch, the dispatch of each
 // batch to the watches it is for, and the rebuild that follows a descriptor closed before remove().
-import { Bits, RESERVED_TOKEN, type Backend, type NativePoller, type PollEvent } from './types.js';
+import { Bits, RESERVED_TOKEN, type Backend, type EndReason, type NativePoller, type PollEvent } from './types.js';
 import { closedError, libraryError, notWatched, PollError, toPollError } from './errors.js';
 import { interestToMask, supportedMask, validateRawMask } from './validate.js';
 import { bitNames, trace, tracing } from './trace.js';
@@ -24,6 +24,20 @@ const MAX_TOKEN = 0x7fffffff;
 
 function rethrow(err: unknown): never {
   throw err;
+}
+
+/**
+ * Tells `reg`'s owner that the poller ended it. An onEnd that throws is an uncaught exception
+ * once the current call is done, as an onEvent's is after its batch: every other watch is still
+ * told, and close(), remove() or the rebuild finish what they started.
+ */
+function tell(reg: Registration, reason: EndReason): void {
+  if (reg.onEnd === undefined) return;
+  try {
+    reg.onEnd(reason, reg.fd);
+  } catch (err) {
+    process.nextTick(rethrow, err);
+  }
 }
 
 export class Registrations {
@@ -192,7 +206,7 @@ export class Registrations {
     if (tracing) trace(`poller ${this.#fd}: fd ${reg.fd} removed`);
     this.loopRef.sync();
     // A watch its owner removes needs no telling (and no Error made on every remove: @poll/epoll's churn).
-    if (!(reg.mask & OWNER_REMOVES)) reg.onEnd?.(libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`), reg.fd);
+    if (!(reg.mask & OWNER_REMOVES)) tell(reg, libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was removed from the poller`));
   }
 
   /** Whether the current watch `reg` keeps the event loop alive. */
@@ -224,7 +238,7 @@ export class Registrations {
     this.#detached.clear();
     native.close();
     const err = closedError();
-    for (const reg of ended) reg.onEnd?.(err, reg.fd);
+    for (const reg of ended) tell(reg, err);
     return err;
   }
 
@@ -305,7 +319,8 @@ export class Registrations {
         `(its fd is now ${fresh.fd}). Call remove() before closing a watched descriptor.`,
       { code: 'POLL_REBUILT' },
     );
-    const err = libraryError('ERR_POLL_NOT_WATCHED', 'the watched fd was closed without remove()');
-    for (const reg of ended) reg.onEnd?.(err, reg.fd);
+    for (const reg of ended) {
+      tell(reg, libraryError('ERR_POLL_NOT_WATCHED', `fd ${reg.fd} was closed without remove() and is no longer watched`));
+    }
   }
 }

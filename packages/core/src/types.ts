@@ -1,6 +1,7 @@
 // The public types use Node's globals (AbortSignal, Disposable): TypeScript users need @types/node,
 // declared as an optional peer dependency; this line makes the published .d.ts ask for it.
 /// <reference types="node" preserve="true" />
+import type { LibraryError } from './errors.js';
 /** What to watch a descriptor for, and how events are delivered. */
 export interface Interest {
   /** EPOLLIN / EVFILT_READ */
@@ -44,13 +45,17 @@ export interface SignalOptions {
   signal?: AbortSignal;
 }
 
+/** Why the poller ended an `add()` watch by itself: its close(), or a rebuild (see AddOptions.onEnd). */
+export type EndReason = LibraryError<'ERR_POLL_CLOSED' | 'ERR_POLL_NOT_WATCHED'>;
+
 export interface AddOptions {
   /**
    * Called once if the poller ends the watch by itself: `close()` (`ERR_POLL_CLOSED`), or a
    * rebuild of its kernel set that found the watch's fd closed without `remove()`
    * (`ERR_POLL_NOT_WATCHED`). Never for `remove()` or `watch.remove()`, which its owner calls.
+   * If it throws, that is an uncaught exception once the ending call returns, as an `onEvent`'s is.
    */
-  onEnd?: (reason: Error) => void;
+  onEnd?: (reason: EndReason) => void;
   /**
    * Whether this watch keeps the event loop alive, as timers and sockets do (default true). With
    * `false` the process may exit while it is watched; `poller.unref()` does that for every watch.

@@ -60,3 +60,24 @@ export function setup(options?: PollerOptions, fakeOptions?: FakeBackendOptions)
 }
 
 export const noop = (): void => {};
+
+/**
+ * Collects uncaught exceptions in place of the test runner's own handlers until `restore()`:
+ * for errors the library rethrows on process.nextTick.
+ */
+export function catchUncaught(): { caught: unknown[]; restore: () => void } {
+  const saved = process.listeners('uncaughtException');
+  process.removeAllListeners('uncaughtException');
+  const caught: unknown[] = [];
+  const handler = (err: unknown): void => {
+    caught.push(err);
+  };
+  process.on('uncaughtException', handler);
+  return {
+    caught,
+    restore() {
+      process.off('uncaughtException', handler);
+      for (const listener of saved) process.on('uncaughtException', listener);
+    },
+  };
+}

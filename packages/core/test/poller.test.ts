@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setImmediate as immediate } from 'node:timers/promises';
-import { Bits, MAX_EVENTS, RESERVED_TOKEN, PollError, PollerBase, kModifyMask, kWatchMask, type PollEvent } from '../src/index.js';
+import { constants } from 'node:os';
+import { Bits, MAX_EVENTS, RESERVED_TOKEN, PollError, PollerBase, kModifyMask, kWatchMask, type BackendIo, type PollEvent } from '../src/index.js';
 import { ALL_BITS, E, FakeBackend } from './fake-backend.js';
-import { noop, rejected, setup, thrown } from './helpers.js';
+import { catchUncaught, noop, rejected, rejection, setup, thrown } from './helpers.js';
 
 const { READABLE: R, WRITABLE: W, PRIORITY: P, HANGUP: H, ERROR: ER, EDGE, ONESHOT } = Bits;
 
@@ -718,13 +719,7 @@ describe('dispatch', () => {
       throw boom;
     });
     poller.add(4, { readable: true }, after);
-    const saved = process.listeners('uncaughtException');
-    process.removeAllListeners('uncaughtException');
-    const caught: unknown[] = [];
-    const handler = (err: unknown): void => {
-      caught.push(err);
-    };
-    process.on('uncaughtException', handler);
+    const { caught, restore } = catchUncaught();
     try {
       fake.fire([
         [3, R],
@@ -734,8 +729,7 @@ describe('dispatch', () => {
       expect(after).toHaveBeenCalledTimes(1);
       await immediate();
     } finally {
-      process.off('uncaughtException', handler);
-      for (const listener of saved) process.on('uncaughtException', listener);
+      restore();
     }
     expect(caught).toEqual([boom]);
     // A later batch still works.
@@ -1603,6 +1597,44 @@ describe('mask-level watches (kWatchMask, for @poll/epoll)', () => {
     expect(poller.size).toBe(1);
     poller.close();
     expect(ends).toEqual(['ERR_POLL_CLOSED']);
+  });
+
+  it("an onEnd that throws is an uncaught exception after close(): every other watch, once() and stream still ends", async () => {
+    const { fake, poller } = setup();
+    (fake as unknown as { io: BackendIo }).io = {
+      read: () => -constants.errno.EAGAIN,
+      write: () => -constants.errno.EAGAIN,
+      setNonblock: () => 1,
+      strerror: () => 'scripted',
+    };
+    const boom = new Error('boom from onEnd');
+    const ends: string[] = [];
+    poller.add(7, { readable: true }, noop, {
+      onEnd: () => {
+        throw boom;
+      },
+    });
+    poller.add(8, { readable: true }, noop, { onEnd: (e) => ends.push(`8 ${e.code}`) });
+    const pending = rejection(poller.once(9, { readable: true }));
+    // A number no descriptor of this process has; autoClose: false, so nothing is closed.
+    const stream = poller.createReadStream(1_000_000, { autoClose: false });
+    stream.on('error', noop);
+    stream.resume();
+    await immediate(); // the stream asks for data and waits on its watch
+    const { caught, restore } = catchUncaught();
+    try {
+      poller.close(); // does not throw
+      expect(caught).toEqual([]); // not inside close()
+      expect(ends).toEqual(['8 ERR_POLL_CLOSED']);
+      expect(poller.closed).toBe(true);
+      expect(poller.size).toBe(0);
+      expect(stream.destroyed).toBe(true);
+      await immediate();
+    } finally {
+      restore();
+    }
+    expect(caught).toEqual([boom]);
+    expect(await pending).toMatchObject({ code: 'ERR_POLL_CLOSED' });
   });
 
   it('onEnd hears of an end by the poller (close()) with the fd, not of its owner\'s remove()', () => {

@@ -119,6 +119,42 @@ describe('rebuilding the kernel set around a registration nobody can delete', ()
     expect(ends).toEqual(['6 ERR_POLL_NOT_WATCHED', '7 ERR_POLL_CLOSED']);
   });
 
+  it('a rebuild tells every ended watch, each by its fd, even when one onEnd throws (an uncaught exception after it)', () => {
+    const backend = new Instances();
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const poller = new PollerBase(backend);
+    const boom = new Error('boom from onEnd');
+    const reasons: string[] = [];
+    poller.add(3, { readable: true }, () => {});
+    poller.add(5, { readable: true }, () => {}, {
+      onEnd: () => {
+        throw boom;
+      },
+    });
+    poller.add(6, { readable: true }, () => {}, { onEnd: (e) => reasons.push(`${e.code}: ${e.message}`) });
+    backend.closedFds.add(5);
+    backend.closedFds.add(6);
+    backend.ghostly.add(3);
+    poller.remove(3);
+    const scheduled: Array<[(...args: unknown[]) => unknown, unknown[]]> = [];
+    const spy = vi.spyOn(process, 'nextTick').mockImplementation(((fn: (...a: unknown[]) => unknown, ...args: unknown[]) => {
+      scheduled.push([fn, args]);
+    }) as never);
+    try {
+      backend.fire([3]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(backend.natives).toHaveLength(2); // the rebuild finished
+    expect(reasons).toEqual(['ERR_POLL_NOT_WATCHED: fd 6 was closed without remove() and is no longer watched']);
+    expect(poller.size).toBe(0);
+    expect(poller.fd).toBe(backend.current.fd);
+    expect(scheduled).toHaveLength(1);
+    const [fn, args] = scheduled[0]!;
+    expect(() => fn(...args)).toThrow(boom);
+    poller.close();
+  });
+
   it('a stale event after an ordinary removal does not rebuild', () => {
     const backend = new Instances();
     const poller = new PollerBase(backend);

@@ -9,4 +9,4 @@ export type Poller = PollerBase;
 
 export { backend };
 export { PollError, PollerBase } from '@poll/core';
-export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, LibraryErrorCode, Watch } from '@poll/core';
+export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, EndReason, LibraryError, LibraryErrorCode, Watch } from '@poll/core';

@@ -14,4 +14,4 @@ export const { createReadStream, createWriteStream, createDuplex } = streamFunct
 
 export { backend };
 export { PollError, PollerBase, Bits, PollDuplex, PollReadStream, PollWriteStream, LIBRARY_ERROR_CODES } from '@poll/core';
-export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, LibraryErrorCode, Watch, DuplexOptions, ReadStreamOptions, WriteStreamOptions } from '@poll/core';
+export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, EndReason, LibraryError, LibraryErrorCode, Watch, DuplexOptions, ReadStreamOptions, WriteStreamOptions } from '@poll/core';
