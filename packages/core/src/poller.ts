@@ -161,15 +161,19 @@ export class PollerBase implements Disposable {
 
   /**
    * A Readable on `fd`, read without blocking whenever it is readable; no threadpool thread is
-   * held while it waits. See docs/API.md (Streams) for O_NONBLOCK, EOF and autoClose.
+   * held while it waits. See docs/API.md (Streams) for O_NONBLOCK, EOF and autoClose. A string
+   * for `options` is the encoding, as fs.createReadStream() takes it.
    */
-  createReadStream(fd: number, options?: ReadStreamOptions): PollReadStream {
+  createReadStream(fd: number, options?: ReadStreamOptions | BufferEncoding): PollReadStream {
     this.#claimForStream(fd);
     return this.#streams.host(fd, (host, io) => new PollReadStream(host, io, fd, options));
   }
 
-  /** A Writable on `fd`: writes what the kernel takes now, the rest when it is writable. */
-  createWriteStream(fd: number, options?: WriteStreamOptions): PollWriteStream {
+  /**
+   * A Writable on `fd`: writes what the kernel takes now, the rest when it is writable. A string
+   * for `options` is the encoding, as fs.createWriteStream() takes it.
+   */
+  createWriteStream(fd: number, options?: WriteStreamOptions | BufferEncoding): PollWriteStream {
     this.#claimForStream(fd);
     return this.#streams.host(fd, (host, io) => new PollWriteStream(host, io, fd, options));
   }
@@ -243,7 +247,7 @@ export class PollerBase implements Disposable {
  */
 export function streamFunctions(Poller: PollerClass) {
   const pollers: Record<'r' | 'w' | 'd', PollerBase | null> = { r: null, w: null, d: null };
-  const pick = (options: { poller?: PollerBase } | undefined, which: 'r' | 'w' | 'd'): [PollerBase, object | undefined] => {
+  const pick = (options: { poller?: PollerBase } | string | undefined, which: 'r' | 'w' | 'd'): [PollerBase, object | string | undefined] => {
     if (options !== undefined && options !== null && typeof options === 'object' && 'poller' in options) {
       const { poller, ...rest } = options;
       if (poller !== undefined) {
@@ -256,13 +260,13 @@ export function streamFunctions(Poller: PollerClass) {
     return [own === null || own.closed ? (pollers[which] = new Poller()) : own, options];
   };
   return {
-    createReadStream(fd: number, options?: ReadStreamOptions & { poller?: PollerBase }): PollReadStream {
+    createReadStream(fd: number, options?: (ReadStreamOptions & { poller?: PollerBase }) | BufferEncoding): PollReadStream {
       const [poller, rest] = pick(options, 'r');
-      return poller.createReadStream(fd, rest as ReadStreamOptions | undefined);
+      return poller.createReadStream(fd, rest as ReadStreamOptions | BufferEncoding | undefined);
     },
-    createWriteStream(fd: number, options?: WriteStreamOptions & { poller?: PollerBase }): PollWriteStream {
+    createWriteStream(fd: number, options?: (WriteStreamOptions & { poller?: PollerBase }) | BufferEncoding): PollWriteStream {
       const [poller, rest] = pick(options, 'w');
-      return poller.createWriteStream(fd, rest as WriteStreamOptions | undefined);
+      return poller.createWriteStream(fd, rest as WriteStreamOptions | BufferEncoding | undefined);
     },
     createDuplex(fd: number, options?: DuplexOptions & { poller?: PollerBase }): PollDuplex {
       const [poller, rest] = pick(options, 'd');

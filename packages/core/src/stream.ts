@@ -543,8 +543,8 @@ export class PollReadStream extends Readable {
   readonly #reader: Reader;
 
   /** @internal Use Poller#createReadStream. */
-  constructor(host: StreamHost, io: BackendIo, fd: number, options?: ReadStreamOptions) {
-    const o = validateStreamOptions(options, READ_KEYS);
+  constructor(host: StreamHost, io: BackendIo, fd: number, options?: ReadStreamOptions | BufferEncoding) {
+    const o = validateStreamOptions(options, READ_KEYS, true);
     const { encoding, ...read } = readOptions(o);
     const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', DEFAULT_CHUNK, 0);
     const { autoClose, signal, prepared } = setUp(io, fd, 'r', o.autoClose, o.signal);
@@ -585,8 +585,8 @@ export class PollWriteStream extends Writable {
   readonly #writer: Writer;
 
   /** @internal Use Poller#createWriteStream. */
-  constructor(host: StreamHost, io: BackendIo, fd: number, options?: WriteStreamOptions) {
-    const o = validateStreamOptions(options, WRITE_KEYS);
+  constructor(host: StreamHost, io: BackendIo, fd: number, options?: WriteStreamOptions | BufferEncoding) {
+    const o = validateStreamOptions(options, WRITE_KEYS, true);
     const highWaterMark = validateSize(o.highWaterMark, 'highWaterMark', WRITE_HIGH_WATER_MARK, 0);
     const defaultEncoding = validateEncoding(o.encoding);
     const { autoClose, signal, prepared } = setUp(io, fd, 'w', o.autoClose, o.signal);

@@ -147,9 +147,13 @@ export function validateSignal(options: unknown): AbortSignal | undefined {
 
 // The streams' options.
 
-/** The options object of a stream: no key it does not know. */
-export function validateStreamOptions(options: unknown, allowed: readonly string[]): Record<string, unknown> {
+/**
+ * The options object of a stream: no key it does not know. Where `stringIsEncoding`, a string is
+ * the encoding alone, as fs.createReadStream() and fs.createWriteStream() take it.
+ */
+export function validateStreamOptions(options: unknown, allowed: readonly string[], stringIsEncoding = false): Record<string, unknown> {
   if (options === undefined) return {};
+  if (stringIsEncoding && typeof options === 'string') return { encoding: options };
   if (typeof options !== 'object' || options === null) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describe(options)}`);
   }

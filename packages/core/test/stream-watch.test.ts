@@ -2,6 +2,8 @@
 // duplex arms one registration for what its two sides wait for, changes it with modify() and
 // removes it when neither waits; per-watch ref accounting (add()'s `ref`, a stream's
 // ref()/unref()) decides whether the native side keeps the loop alive.
+import { once } from 'node:events';
+import fs from 'node:fs';
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Bits, PollerBase, pollerClass, streamFunctions, type BackendIo } from '../src/index.js';
@@ -167,7 +169,9 @@ describe('stream options', () => {
   // Node's own messages end with what they received; so do the streams', for every option
   // checked by type.
   const bad: Array<[string, (p: ReturnType<typeof duplexSetup>['poller']) => unknown, string, string]> = [
-    ['options not an object', (p) => p.createReadStream(FD, 'utf8' as never), 'ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received type string ('utf8')`],
+    ['options not an object', (p) => p.createReadStream(FD, 42 as never), 'ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received type number (42)`],
+    ['a string for a duplex (only read and write streams take it as the encoding)', (p) => p.createDuplex(FD, 'utf8' as never), 'ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received type string ('utf8')`],
+    ['a string that is no encoding', (p) => p.createWriteStream(FD, 'klingon' as never), 'ERR_INVALID_ARG_VALUE', `The "options.encoding" property must be an encoding Buffer knows, such as 'utf8'. Received 'klingon'`],
     ['highWaterMark not a number', (p) => p.createReadStream(FD, { highWaterMark: '16' as never }), 'ERR_INVALID_ARG_TYPE', `The "options.highWaterMark" property must be of type number. Received type string ('16')`],
     ['an encoding Buffer does not know', (p) => p.createReadStream(FD, { encoding: 'klingon' as never }), 'ERR_INVALID_ARG_VALUE', `The "options.encoding" property must be an encoding Buffer knows, such as 'utf8'. Received 'klingon'`],
     ['autoClose not a boolean', (p) => p.createWriteStream(FD, { autoClose: 1 as never }), 'ERR_INVALID_ARG_TYPE', 'The "options.autoClose" property must be of type boolean. Received type number (1)'],
@@ -181,6 +185,31 @@ describe('stream options', () => {
     expect(err.message).toContain(message);
     expect(ops()).toEqual([]);
     expect(poller.size).toBe(0);
+  });
+
+  it("the stream functions take a string as the encoding, as fs's do, on the thread's own pollers", async () => {
+    const fake = new FakeBackend();
+    const script = scriptedIo();
+    const written: string[] = [];
+    script.io.write = (_fd, buffer, offset, length) => (written.push(Buffer.from(buffer.subarray(offset, offset + length)).toString('hex')), length);
+    script.reads.push(2);
+    (fake as unknown as { io: BackendIo }).io = script.io;
+    // Real descriptors: a string leaves autoClose on, so the streams close them.
+    const [rfd, wfd] = [fs.openSync('/dev/null', 'r'), fs.openSync('/dev/null', 'w')];
+    const { createReadStream, createWriteStream } = streamFunctions(pollerClass(fake));
+    const r = createReadStream(rfd, 'latin1');
+    const w = createWriteStream(wfd, 'hex');
+    expect(r.readableEncoding).toBe('latin1');
+    const chunk = new Promise((resolve) => r.once('data', resolve));
+    expect(await chunk).toBe('xx'); // the scripted read fills with 120, 'x'
+    await new Promise<void>((resolve, reject) => w.write('c0ffee', (err) => (err ? reject(err) : resolve())));
+    expect(written).toEqual(['c0ffee']); // decoded from hex, not written as its six characters
+    const closed = Promise.all([once(r, 'close'), once(w, 'close')]);
+    r.destroy();
+    w.destroy();
+    await closed;
+    expect(() => fs.fstatSync(rfd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(() => fs.fstatSync(wfd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 
   it("the stream functions' options.poller that is not a Poller: a TypeError that says what it received", () => {

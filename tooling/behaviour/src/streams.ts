@@ -465,6 +465,32 @@ export function streams(target: Target): void {
       }
     });
 
+    it("a string for options is the encoding alone, as fs.createReadStream(path, 'utf8') takes it; a duplex, like net.Socket, takes none", async () => {
+      const [r, w] = sys.pipe(); // both closed by their streams
+      const p = poller();
+      const reader = p.createReadStream(r, 'utf8');
+      const writer = new target.Poller();
+      pollers.push(writer);
+      const out = track(writer.createWriteStream(w, 'hex'));
+      const chunks: unknown[] = [];
+      reader.on('data', (c) => chunks.push(c));
+      const ended = once(reader, 'end');
+      out.end(Buffer.from('añb€').toString('hex'));
+      await within(ended, 5000, 'the end');
+      expect(chunks.length).toBeGreaterThan(0);
+      expect(chunks.every((c) => typeof c === 'string')).toBe(true);
+      expect(chunks.join('')).toBe('añb€');
+      const size = p.size;
+      expect(() => p.createReadStream(0, 'utf-9' as never)).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining("Received 'utf-9'") }),
+      );
+      expect(() => p.createWriteStream(1, 'utf-9' as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => p.createDuplex(0, 'utf8' as never)).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining("Received type string ('utf8')") }),
+      );
+      expect(p.size).toBe(size); // nothing claimed by a refused stream
+    });
+
     it('a stream made with an aborted signal leaves its fd free on the poller: add() and a new stream on it work', async () => {
       const [r, w] = sys.pipe();
       open.push(r, w);
