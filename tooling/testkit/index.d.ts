@@ -5,6 +5,14 @@ export declare const sys: {
   pipe(options?: PipeOptions): [number, number];
   socketpair(options?: PipeOptions & { type?: 'stream' | 'dgram' }): [number, number];
   eventfd(initval?: number): number;
+  /** A timerfd (CLOCK_MONOTONIC) that expires once, `ms` from now; non-blocking, close-on-exec. */
+  timerfd(ms: number): number;
+  /** An inotify descriptor watching directory `dir` for files created in it. */
+  inotify(dir: string): number;
+  /** A NETLINK_ROUTE socket in the RTMGRP_LINK group: told of every link change. */
+  netlinkLinks(): number;
+  /** A TUN device (one IP packet a read) with `address`/30, up; [fd, interface name]. Root only. */
+  tun(address: string): [number, string];
   sendOob(fd: number): void;
   /** A loopback TCP connection, [accepted, connected], both non-blocking and close-on-exec. */
   tcpPair(): [number, number];

@@ -25,9 +25,16 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #endif
 
 namespace {
@@ -345,6 +352,101 @@ Napi::Value EventFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// A timerfd on CLOCK_MONOTONIC that expires once, `ms` milliseconds from now (timerfd_create(2)).
+Napi::Value TimerFd(const Napi::CallbackInfo& info) {
+  int64_t ms = info[0].As<Napi::Number>().Int64Value();
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (fd < 0) return Fail(info.Env(), "timerfd_create");
+  struct itimerspec spec = {};
+  spec.it_value.tv_sec = ms / 1000;
+  spec.it_value.tv_nsec = (ms % 1000) * 1000000;
+  if (timerfd_settime(fd, 0, &spec, nullptr) < 0) {
+    Napi::Value err = Fail(info.Env(), "timerfd_settime");
+    close(fd);
+    return err;
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// An inotify descriptor watching directory `path` for files created in it (inotify(7)).
+Napi::Value Inotify(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) return Fail(info.Env(), "inotify_init1");
+  if (inotify_add_watch(fd, path.c_str(), IN_CREATE) < 0) {
+    Napi::Value err = Fail(info.Env(), "inotify_add_watch");
+    close(fd);
+    return err;
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// A NETLINK_ROUTE socket in the RTMGRP_LINK group: the kernel tells it of every link that
+// appears, changes or goes (rtnetlink(7)).
+Napi::Value NetlinkLinks(const Napi::CallbackInfo& info) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+  if (fd < 0) return Fail(info.Env(), "socket");
+  struct sockaddr_nl addr = {};
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = RTMGRP_LINK;
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
+    Napi::Value err = Fail(info.Env(), "bind");
+    close(fd);
+    return err;
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// A TUN device (IFF_TUN | IFF_NO_PI: one IP packet a read) given IPv4 address `address`/30 and
+// brought up; it goes with its descriptor. Needs CAP_NET_ADMIN and /dev/net/tun
+// (https://docs.kernel.org/networking/tuntap.html). Returns [fd, name].
+Napi::Value Tun(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string address = info[0].As<Napi::String>().Utf8Value();
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Fail(env, "open");
+  struct ifreq ifr = {};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::strncpy(ifr.ifr_name, "polltest%d", IFNAMSIZ - 1);
+  const char* failed = nullptr;
+  int sock = -1;
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    failed = "ioctl(TUNSETIFF)";
+  } else if ((sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+    failed = "socket";
+  } else {
+    auto* in = reinterpret_cast<struct sockaddr_in*>(&ifr.ifr_addr);
+    in->sin_family = AF_INET;
+    if (inet_pton(AF_INET, address.c_str(), &in->sin_addr) != 1) {
+      errno = EINVAL;
+      failed = "inet_pton";
+    } else if (ioctl(sock, SIOCSIFADDR, &ifr) < 0) {
+      failed = "ioctl(SIOCSIFADDR)";
+    } else {
+      inet_pton(AF_INET, "255.255.255.252", &in->sin_addr);
+      if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0) {
+        failed = "ioctl(SIOCSIFNETMASK)";
+      } else if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+        failed = "ioctl(SIOCGIFFLAGS)";
+      } else {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) failed = "ioctl(SIOCSIFFLAGS)";
+      }
+    }
+  }
+  if (failed != nullptr) {
+    Napi::Value err = Fail(env, failed);
+    if (sock >= 0) close(sock);
+    close(fd);
+    return err;
+  }
+  close(sock);
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, fd));
+  result.Set(1u, Napi::String::New(env, ifr.ifr_name));
+  return result;
+}
+
 #if defined(__x86_64__)
 constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
@@ -459,6 +561,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openpty", Napi::Function::New(env, OpenPty));
 #ifdef __linux__
   exports.Set("eventfd", Napi::Function::New(env, EventFd));
+  exports.Set("timerfd", Napi::Function::New(env, TimerFd));
+  exports.Set("inotify", Napi::Function::New(env, Inotify));
+  exports.Set("netlinkLinks", Napi::Function::New(env, NetlinkLinks));
+  exports.Set("tun", Napi::Function::New(env, Tun));
   exports.Set("denySyscalls", Napi::Function::New(env, DenySyscalls));
   exports.Set("rawEpollCreate1", Napi::Function::New(env, RawEpollCreate1));
   exports.Set("hasEpollCreate", Napi::Boolean::New(env, SyscallNumber("epoll_create") >= 0));
