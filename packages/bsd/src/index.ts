@@ -8,5 +8,5 @@ export const Poller = pollerClass(backend);
 export type Poller = PollerBase;
 
 export { backend };
-export { PollError, PollerBase } from '@poll/core';
-export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, EndReason, LibraryError, LibraryErrorCode, Watch } from '@poll/core';
+export { PollError, PollerBase, PollDuplex, PollReadStream, PollWriteStream, LIBRARY_ERROR_CODES } from '@poll/core';
+export type { Interest, PollEvent, PollerOptions, SignalOptions, AddOptions, EndReason, LibraryError, LibraryErrorCode, Watch, DuplexOptions, ReadStreamOptions, WriteStreamOptions } from '@poll/core';

@@ -272,21 +272,41 @@ function sourceBuild(pkg: 'linux' | 'bsd') {
   };
 }
 
-/** The GPIO17 recipe's run: Bookworm's numbering, a jumper from GPIO27 (512 + 27) presses it. */
+/**
+ * The GPIO17 recipe's runs, one per numbering: a Pi 4 and a Pi 5 on Linux 6.6 and later (the
+ * SoC's chip at 512 or 571, found by its label among others), and a Pi on an older kernel (base
+ * 0). In each a jumper from GPIO27 presses it three times. Then a machine with no Pi chip, where
+ * the recipe says so.
+ */
 async function gpio17(b: Block) {
-  const r = await pressInSim({
-    sim: ['--chip', '512:58:pinctrl-bcm2711', '--chip', '570:8:raspberrypi-exp-gpio', '--wire', '539:529', '--udev-delay', '50'],
-    setup: 'echo 539 > /sys/class/gpio/export; sleep 0.1; echo low > /sys/class/gpio/gpio539/direction', // after udev's delay
-    file: moduleOf(b),
-    held: 'gpio529/value',
-    finger: 539,
-    presses: 3,
-    after: 'ls /sys/class/gpio',
+  const layouts = [
+    { chips: ['512:58:pinctrl-bcm2711', '570:8:raspberrypi-exp-gpio'], base: 512 },
+    { chips: ['512:32:gpio-brcmstb@107d508500', '544:4:gpio-brcmstb@107d508520', '571:54:pinctrl-rp1'], base: 571 },
+    { chips: ['0:54:pinctrl-bcm2835'], base: 0 },
+  ];
+  for (const { chips, base } of layouts) {
+    const [line, finger] = [base + 17, base + 27];
+    const r = await pressInSim({
+      sim: [...chips.flatMap((c) => ['--chip', c]), '--wire', `${finger}:${line}`, '--udev-delay', '50'],
+      setup: `echo ${finger} > /sys/class/gpio/export; sleep 0.1; echo low > /sys/class/gpio/gpio${finger}/direction`, // after udev's delay
+      file: moduleOf(b),
+      held: `gpio${line}/value`,
+      finger,
+      presses: 3,
+      after: 'ls /sys/class/gpio',
+    });
+    const listed = ['export', `gpio${line}`, `gpio${finger}`, ...chips.map((c) => `gpiochip${c.split(':')[0]}`), 'unexport'].sort();
+    expectClean(r, [...Array.from({ length: 3 }, () => ['GPIO17 is now 1', 'GPIO17 is now 0']).flat(), ...listed].join('\n') + '\n');
+  }
+  const none = await new Promise<{ code: number | null; err: string }>((resolve, reject) => {
+    const child = spawn(runInSim, ['--chip', '0:32:gpio-mockup-A', '--', 'node', moduleOf(b)], { cwd: tempDir(), timeout: 60000 });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, err }));
   });
-  expectClean(r, [
-    ...Array.from({ length: 3 }, () => ['GPIO17 is now 1', 'GPIO17 is now 0']).flat(),
-    ...['export', 'gpio529', 'gpio539', 'gpiochip512', 'gpiochip570', 'unexport'],
-  ].join('\n') + '\n');
+  expect(none.code).not.toBe(0);
+  expect(none.err).toContain('no Raspberry Pi GPIO chip in /sys/class/gpio: not a Pi, or no sysfs GPIO');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,10 +332,10 @@ const COVERAGE: Record<string, Check> = {
       expectClean(r, 'tick 1\ntick 2\ntick 3\n');
     },
   },
-  'README.md :: // GPIO17 on a Raspberry Pi, through the sysfs interface: Raspberry Pi OS Bookworm and older.': {
-    how: "run as written on gpio-sim with a Pi 4's Bookworm numbering (chip at 512 found by label, udev delay); a jumper from GPIO27 presses it three times",
+  "README.md :: // GPIO17 on a Raspberry Pi, through the sysfs interface (Raspberry Pi OS's kernels have it).": {
+    how: 'run as written on gpio-sim numbered as a Pi 4 (512) and a Pi 5 (571) on Linux 6.6+ and as an older kernel (0), each chip found by label, with udev\'s delay; a jumper from GPIO27 presses it three times; with no Pi chip it fails saying so',
     verify: gpio17,
-    timeout: 60000,
+    timeout: 120000,
   },
   'README.md :: // A serial port, 115200 baud, raw: node serial.mjs /dev/ttyUSB0 (Linux), /dev/cu.usbserial-… (macOS)': {
     how: 'run as written with a pty slave (sys.openpty(), its /dev/pts path) as the port: stty set 115200 on it, "AT\\r\\n" reaches the other side, its "OK\\r\\n" is printed',
@@ -506,7 +526,7 @@ const COVERAGE: Record<string, Check> = {
 
   // docs ---------------------------------------------------------------------------------------
   "docs/API.md :: import { Poller, PollError } from '@poll/poller';": {
-    how: 'a declaration, checked against the running package: every function and const it declares is exported by @poll/poller, and every method of class Poller and interface Watch exists on a real poller and watch',
+    how: 'a declaration, checked against the running package: every function and const it declares is exported by @poll/poller, and every method of class Poller and interface Watch exists on a real poller and watch; against the published types: every interface and type it declares is exported, each interface with the same members',
     verify: (b) => {
       const exported = new Set(Object.keys(poller));
       const top = [...b.code.matchAll(/^(?:function|const|class) (\w+)/gm)].map((m) => m[1]!);
@@ -524,6 +544,25 @@ const COVERAGE: Record<string, Check> = {
         p.close();
         fs.closeSync(r);
         fs.closeSync(w);
+      }
+      // The types users compile against: every interface and type it declares is exported by
+      // the facade's published .d.ts, and each interface has the same members as there.
+      const published = text('packages/poller/dist/index.d.ts');
+      const declarations = fs
+        .readdirSync(at('packages/core/dist'))
+        .filter((f) => f.endsWith('.d.ts'))
+        .map((f) => text(`packages/core/dist/${f}`))
+        .join('\n')
+        .replace(/\/\*[\s\S]*?\*\//g, '');
+      const memberNames = (source: string, name: string, exported: string) => {
+        const found = new RegExp(`^${exported}interface ${name}\\b[^{]*\\{([\\s\\S]*?)^\\}`, 'm').exec(source);
+        expect(found, `interface ${name} in ${exported ? 'packages/core/dist' : 'docs/API.md'}`).not.toBeNull();
+        const body = found![1]!.replace(/\/\/.*$/gm, '');
+        return [...body.matchAll(/(?:^|;)\s*(?:readonly\s+)?(\w+)\??\s*[:(]/gm)].map((m) => m[1]!).sort();
+      };
+      for (const [, kind, name] of b.code.matchAll(/^(interface|type) (\w+)/gm)) {
+        expect(published, `docs/API.md declares ${name}, which @poll/poller's types do not export`).toMatch(new RegExp(`\\b${name}\\b`));
+        if (kind === 'interface') expect(memberNames(b.code, name!, ''), `the members of ${name}`).toEqual(memberNames(declarations, name!, 'export '));
       }
     },
   },
@@ -668,17 +707,20 @@ describe('the table of code blocks', () => {
       heading
         .trim()
         .toLowerCase()
-        .replace(/[`*_]/g, '')
-        .replace(/[^\p{L}\p{N} -]/gu, '')
+        .replace(/[`*]/g, '')
+        .replace(/[^\p{L}\p{N}_ -]/gu, '') // GitHub keeps underscores
         .replace(/ /g, '-');
     const anchors = (file: string) => new Set(text(file).split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => slug(l.replace(/^#+ /, ''))));
     const broken: string[] = [];
     for (const file of DOCS) {
       const prose = text(file).replace(/^( *)(```|~~~)[\s\S]*?^\1\2\s*$/gm, '');
       for (const [, target] of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
-        if (/^[a-z]+:/.test(target!)) continue;
-        const [rel, anchor] = target!.split('#');
-        const dest = rel ? path.posix.normalize(path.posix.join(path.posix.dirname(file), rel)) : file;
+        // The repository's own pages by their GitHub address (the packages' READMEs, read on npm).
+        const own = /^https:\/\/github\.com\/poll-js\/poll(?:\/blob\/main\/([^#]+))?(?:#(.*))?$/.exec(target!);
+        if (own === null && /^[a-z]+:/.test(target!)) continue;
+        // #readme is the anchor GitHub gives a repository's README on its front page.
+        const [rel, anchor] = own === null ? target!.split('#') : [undefined, own[1] === undefined && own[2] === 'readme' ? undefined : own[2]];
+        const dest = own !== null ? (own[1] ?? 'README.md') : rel ? path.posix.normalize(path.posix.join(path.posix.dirname(file), rel)) : file;
         if (!fs.existsSync(at(dest))) broken.push(`${file}: ${target} (no ${dest})`);
         else if (anchor && dest.endsWith('.md') && !anchors(dest).has(anchor)) broken.push(`${file}: ${target} (no heading #${anchor} in ${dest})`);
       }

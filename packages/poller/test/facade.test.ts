@@ -31,6 +31,17 @@ describe('@poll/poller picks the backend for this platform', () => {
   });
 });
 
+describe('what each entry point exports', () => {
+  it('@poll/linux exports what the facade does (the same objects), but the stream functions of its own pollers (and Bits)', async () => {
+    const facade = await import('@poll/poller');
+    const onlyFacade = ['createReadStream', 'createWriteStream', 'createDuplex', 'Bits', 'Poller', 'backend'];
+    const shared = Object.keys(facade).filter((name) => !onlyFacade.includes(name));
+    expect(Object.keys(linux).sort()).toEqual([...shared, 'Poller', 'backend'].sort());
+    for (const name of shared) expect(linux[name as keyof typeof linux], name).toBe(facade[name as keyof typeof facade]);
+    expect(linux.backend).toBe(facade.backend); // the same backend object, loaded once
+  });
+});
+
 describe('module-level createDuplex()', () => {
   it("runs on a poller of this thread's own, or on options.poller, which then holds the fd", async () => {
     const [a, b] = sys.socketpair();
