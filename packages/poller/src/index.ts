@@ -1,3 +1,6 @@
+// The stream functions' types use Node's globals (BufferEncoding): this line makes the published
+// .d.ts ask for @types/node, as core's do.
+/// <reference types="node" preserve="true" />
 import { createRequire } from 'node:module';
 import { pollerClass, selectBackend, streamFunctions, type Backend, type PollerBase } from '@poll/core';
 
