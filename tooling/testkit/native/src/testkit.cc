@@ -354,6 +354,11 @@ Napi::Value EventFd(const Napi::CallbackInfo& info) {
 
 // A timerfd on CLOCK_MONOTONIC that expires once, `ms` milliseconds from now (timerfd_create(2)).
 Napi::Value TimerFd(const Napi::CallbackInfo& info) {
+  // 0 would disarm the timer: it would never fire.
+  if (!info[0].IsNumber() || info[0].As<Napi::Number>().Int64Value() <= 0) {
+    Napi::TypeError::New(info.Env(), "timerfd(ms): ms must be a number above 0").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   int64_t ms = info[0].As<Napi::Number>().Int64Value();
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
   if (fd < 0) return Fail(info.Env(), "timerfd_create");
@@ -370,6 +375,10 @@ Napi::Value TimerFd(const Napi::CallbackInfo& info) {
 
 // An inotify descriptor watching directory `path` for files created in it (inotify(7)).
 Napi::Value Inotify(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) {
+    Napi::TypeError::New(info.Env(), "inotify(dir): dir must be a string").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   std::string path = info[0].As<Napi::String>().Utf8Value();
   int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (fd < 0) return Fail(info.Env(), "inotify_init1");
@@ -402,6 +411,10 @@ Napi::Value NetlinkLinks(const Napi::CallbackInfo& info) {
 // (https://docs.kernel.org/networking/tuntap.html). Returns [fd, name].
 Napi::Value Tun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!info[0].IsString()) {
+    Napi::TypeError::New(env, "tun(address): address must be a string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   std::string address = info[0].As<Napi::String>().Utf8Value();
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return Fail(env, "open");
