@@ -7,7 +7,7 @@ try {
   poller = require('@poll/poller');
 } catch (err) {
   if (err.code !== 'ERR_REQUIRE_ESM') throw err;
-  const tooOld = new Error(`@poll/epoll needs Node.js 20.19 or newer (it requires an ES module); this is ${process.version}`, { cause: err });
+  const tooOld = new Error(`@poll/epoll needs a Node.js that can require() an ES module: 20.19 or newer, or 22.12 or newer on 22; this is ${process.version}`, { cause: err });
   tooOld.code = 'ERR_POLL_NODE_TOO_OLD';
   throw tooOld;
 }

@@ -54,6 +54,10 @@ export class PollerBase implements Disposable {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describe(options)}`);
     }
+    // An unknown key is an error, not ignored, as for add() and the streams: a misspelt maxEvents
+    // would otherwise quietly be the default.
+    const unknownKey = options === undefined ? undefined : Object.keys(options).find((k) => k !== 'maxEvents');
+    if (unknownKey !== undefined) throw typeError('ERR_INVALID_ARG_VALUE', `The "options" argument has an unknown property "${unknownKey}"`);
     checkBackend(backend);
     const maxEvents = validateMaxEvents(options?.maxEvents);
     this.backend = backend.name;

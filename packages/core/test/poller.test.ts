@@ -436,6 +436,16 @@ describe('argument errors', () => {
     expect(fake.createCount).toBe(0);
   });
 
+  it('an unknown option (a misspelt maxEvents) is a TypeError, ERR_INVALID_ARG_VALUE, naming it, and creates no native poller', () => {
+    const fake = new FakeBackend();
+    const err = thrown(() => new PollerBase(fake, { maxEvent: 16 } as never));
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(err.message).toBe('The "options" argument has an unknown property "maxEvent"');
+    expect(fake.createCount).toBe(0);
+    new PollerBase(fake, { maxEvents: undefined }).close(); // a known key left undefined is the default
+  });
+
   it.each([
     ['null', null],
     ['a number', 5],
