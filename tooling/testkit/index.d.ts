@@ -45,6 +45,8 @@ export declare function isOpen(fd: number): boolean;
 export declare function fdTarget(fd: number, pid?: number | 'self'): string | null;
 export declare function write(fd: number, data?: string | Buffer): number;
 export declare function read(fd: number, size?: number): string | null;
+/** Every read(2) a non-blocking `fd` has now, each its own Buffer, until EAGAIN or end of file. */
+export declare function drain(fd: number, size?: number): Buffer[];
 export declare function fill(fd: number): number;
 export declare function closeAll(...fds: Array<number | number[]>): void;
 export declare function closeFrom(list: number[], fd: number): void;

@@ -144,6 +144,25 @@ export function read(fd, size = 65536) {
   }
 }
 
+/**
+ * Every read(2) a non-blocking `fd` has now, each as its own Buffer, until EAGAIN or end of
+ * file: for descriptors whose reads are records (a timerfd's count, a TUN device's packets).
+ */
+export function drain(fd, size = 65536) {
+  const got = [];
+  for (;;) {
+    const buffer = Buffer.alloc(size);
+    try {
+      const n = rawfs.readSync(fd, buffer, 0, size, null);
+      if (n === 0) return got;
+      got.push(buffer.subarray(0, n));
+    } catch (err) {
+      if (err.code === 'EAGAIN') return got;
+      throw err;
+    }
+  }
+}
+
 /** Fills a non-blocking pipe or socket until the kernel says EAGAIN; returns bytes written. */
 export function fill(fd) {
   const chunk = Buffer.alloc(65536, 0x61);

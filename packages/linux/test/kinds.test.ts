@@ -11,27 +11,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Poller } from '@poll/linux';
-import { closeAll, isOpen, sys } from '@poll/testkit';
+import { closeAll, drain, isOpen, sys } from '@poll/testkit';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'net-kinds.mjs');
 const IN_CREATE = 0x100; // <sys/inotify.h>
 const RTM_NEWLINK = 16; // <linux/rtnetlink.h>
-
-/** Every read(2) `fd` has now, until EAGAIN. */
-function drain(fd: number, size = 65536): Buffer[] {
-  const got: Buffer[] = [];
-  for (;;) {
-    const buffer = Buffer.alloc(size);
-    try {
-      const n = fs.readSync(fd, buffer);
-      if (n === 0) return got;
-      got.push(buffer.subarray(0, n));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return got;
-      throw err;
-    }
-  }
-}
 
 /** What fixtures/net-kinds.mjs saw of `scenario`, run in a network namespace of its own. */
 function inOwnNetwork(scenario: 'netlink' | 'tun'): any {
